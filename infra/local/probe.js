@@ -35,15 +35,20 @@ async function registryReady() {
   if (!res.ok) throw new Error(`registry answered ${res.status}`);
 }
 
-async function s3Ready() {
-  const { S3Client, ListBucketsCommand } = require('@aws-sdk/client-s3');
-  const s3 = new S3Client({
+function localS3() {
+  const { S3Client } = require('@aws-sdk/client-s3');
+  return new S3Client({
     endpoint: `http://127.0.0.1:${s3Port}`,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: 'securecart-local', secretAccessKey: 'securecart-local-secret' },
     maxAttempts: 1,
   });
+}
+
+async function s3Ready() {
+  const { ListBucketsCommand } = require('@aws-sdk/client-s3');
+  const s3 = localS3();
   try {
     await s3.send(new ListBucketsCommand({}));
   } finally {
@@ -51,7 +56,19 @@ async function s3Ready() {
   }
 }
 
-const probes = { kafka: kafkaReady, registry: registryReady, s3: s3Ready };
+// Locally the stack plays the part the CDK app plays in AWS: the lake bucket exists before services boot.
+async function createLakeBucket() {
+  const { CreateBucketCommand, HeadBucketCommand } = require('@aws-sdk/client-s3');
+  const s3 = localS3();
+  const Bucket = env.S3_BUCKET || 'securecart-lake';
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket })).catch(() => s3.send(new CreateBucketCommand({ Bucket })));
+  } finally {
+    s3.destroy();
+  }
+}
+
+const probes = { kafka: kafkaReady, registry: registryReady, s3: s3Ready, 'create-lake-bucket': createLakeBucket };
 const probe = probes[component];
 if (!probe) {
   console.error(`usage: probe.js ${Object.keys(probes).join('|')}`);

@@ -211,6 +211,7 @@ cmd_up() {
   for name in "${COMPONENTS[@]}"; do bring_up "$name" & starts+=($!); done
   for p in "${starts[@]}"; do wait "$p" || failed_up=1; done
   (( failed_up == 0 )) || die "the stack did not come up (see above)"
+  node "$HERE/probe.js" create-lake-bucket || die "s3: could not create the lake bucket; log: $(log_file s3)"
   log "stack ready in $((SECONDS - t0))s ($cold start): kafka 127.0.0.1:$KAFKA_PORT (SCRAM 127.0.0.1:$KAFKA_SASL_PORT), registry http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7, s3 http://127.0.0.1:$S3_PORT"
 }
 

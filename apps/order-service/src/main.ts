@@ -1,0 +1,6 @@
+import { bootstrapService } from '@app/platform';
+import { OrderServiceModule } from './order-service.module';
+
+void bootstrapService({ service: 'order-service', defaultHttpPort: 3000 }, (config, logger) =>
+  OrderServiceModule.forRoot(config, logger),
+);

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { environmentSchema, type Environment } from './config.schema';
+
+export type KafkaAuth =
+  | { mode: 'none' }
+  | { mode: 'scram'; username: string; password: string }
+  | { mode: 'msk-iam'; region: string };
+
+export interface KafkaConfig {
+  brokers: string[];
+  clientId: string;
+  ssl: boolean;
+  auth: KafkaAuth;
+}
+
+export interface SchemaRegistryConfig {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+export interface ObjectStoreConfig {
+  region: string;
+  /** Undefined means AWS's own endpoint for the region. */
+  endpoint?: string;
+  bucket: string;
+  forcePathStyle: boolean;
+  /** Undefined means the bucket's AWS-managed key (`aws/s3`). */
+  kmsKeyId?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export interface AppConfig {
+  service: string;
+  kafka: KafkaConfig;
+  schemaRegistry: SchemaRegistryConfig;
+  objectStore: ObjectStoreConfig;
+  http: { host: string; port: number };
+  logLevel: Environment['LOG_LEVEL'];
+}
+
+export interface ServiceIdentity {
+  /** Used as Kafka client id, log field and `producer` of the events it writes. */
+  service: string;
+  defaultHttpPort: number;
+}
+
+/** Raised at boot when the environment is invalid; its message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      'Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+// Credentials that only the local S3 server (moto or MinIO from docker-compose) accepts.
+const LOCAL_S3_CREDENTIALS = { accessKeyId: 'securecart-local', secretAccessKey: 'securecart-local-secret' };
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+}
+
+/** Reads and validates the whole configuration once; throws {@link ConfigError} naming the variables. */
+export function loadConfig(env: NodeJS.ProcessEnv, identity: ServiceIdentity): AppConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue: z.core.$ZodIssue) => ({
+        variable: String(issue.path[0] ?? '(environment)'),
+        message: issue.message,
+      })),
+    );
+  }
+  const e = parsed.data;
+  const auth: KafkaAuth =
+    e.KAFKA_AUTH === 'scram'
+      ? { mode: 'scram', username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! }
+      : e.KAFKA_AUTH === 'msk-iam'
+        ? { mode: 'msk-iam', region: e.AWS_REGION }
+        : { mode: 'none' };
+  const explicitCredentials =
+    e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+      ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+      : undefined;
+  const localEndpoint = e.S3_ENDPOINT !== undefined && isLoopback(e.S3_ENDPOINT);
+  return {
+    service: identity.service,
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID ?? identity.service,
+      // MSK's IAM listener (port 9098) is TLS-only.
+      ssl: e.KAFKA_SSL ?? e.KAFKA_AUTH === 'msk-iam',
+      auth,
+    },
+    schemaRegistry: {
+      url: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+      username: e.SCHEMA_REGISTRY_USERNAME,
+      password: e.SCHEMA_REGISTRY_PASSWORD,
+    },
+    objectStore: {
+      region: e.AWS_REGION,
+      endpoint: e.S3_ENDPOINT,
+      bucket: e.S3_BUCKET,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+      kmsKeyId: e.S3_SSE_KMS_KEY_ID,
+      // Against AWS, the SDK's default chain (env, profile, IRSA, instance role) supplies credentials.
+      credentials: explicitCredentials ?? (localEndpoint ? LOCAL_S3_CREDENTIALS : undefined),
+    },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? identity.defaultHttpPort },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The config with every secret replaced, safe to log. */
+export function redactConfig(config: AppConfig): unknown {
+  const auth = config.kafka.auth.mode === 'scram' ? { ...config.kafka.auth, password: '***' } : config.kafka.auth;
+  return {
+    ...config,
+    kafka: { ...config.kafka, auth },
+    schemaRegistry: { ...config.schemaRegistry, password: config.schemaRegistry.password ? '***' : undefined },
+    objectStore: {
+      ...config.objectStore,
+      credentials: config.objectStore.credentials
+        ? { accessKeyId: config.objectStore.credentials.accessKeyId, secretAccessKey: '***' }
+        : undefined,
+    },
+  };
+}

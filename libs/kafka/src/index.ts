@@ -1,0 +1,2 @@
+export { createKafkaClient } from './kafka-client';
+export { kafkaDefaults } from './kafka-defaults';

@@ -1,0 +1,2 @@
+export { createLogger } from './logger';
+export type { Logger, LogFields, LogLevel, LogWriter } from './logger';

@@ -1,0 +1,1 @@
+export { createS3Client, sseKmsParams } from './s3-client';

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import type { DynamicModule } from '@nestjs/common';
+import { ConfigError, loadConfig, redactConfig, type AppConfig, type ServiceIdentity } from '@app/config';
+import { createLogger, type Logger } from '@app/logging';
+import { NestJsonLogger } from './nest-json-logger';
+
+/**
+ * Boots one service: validates the whole config (exiting with the bad variables named), starts the
+ * JSON logger first, then the Nest app, with shutdown hooks so consumers leave their group on SIGTERM.
+ */
+export async function bootstrapService(
+  identity: ServiceIdentity,
+  rootModule: (config: AppConfig, logger: Logger) => DynamicModule,
+): Promise<void> {
+  // A developer's .env fills in what the real environment leaves unset (never overrides it).
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env, identity);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${identity.service}: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger({ service: config.service }, config.logLevel);
+  logger.info('starting', { config: redactConfig(config) });
+  const app = await NestFactory.create(rootModule(config, logger), { logger: new NestJsonLogger(logger) });
+  app.enableShutdownHooks();
+  await app.listen(config.http.port, config.http.host);
+  logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
+}
