@@ -1,0 +1,31 @@
+import { bytesToUnscaled, decimal, DecimalError, toUnscaled, unscaledToBytes } from './decimal';
+
+describe('decimal', () => {
+  it.each([
+    ['0', '0.00'],
+    ['12.5', '12.50'],
+    ['-0.01', '-0.01'],
+    ['19.990', '19.99'],
+    ['9999999999999999.99', '9999999999999999.99'],
+  ])('normalizes %s to %s', (input, expected) => {
+    expect(decimal(input)).toBe(expected);
+  });
+
+  it.each(['12.345', '1e3', 'abc', '', '1.2.3', '10000000000000000.00'])('rejects %j', (input) => {
+    expect(() => decimal(input)).toThrow(DecimalError);
+  });
+
+  it.each([0n, 1n, -1n, 127n, 128n, -128n, -129n, 255n, 256n, 999999999999999999n, -999999999999999999n])(
+    'round-trips %s through Avro two\'s complement bytes',
+    (unscaled) => {
+      expect(bytesToUnscaled(unscaledToBytes(unscaled))).toBe(unscaled);
+    },
+  );
+
+  it('encodes the Avro spec examples exactly', () => {
+    expect(unscaledToBytes(128n)).toEqual(Buffer.from([0x00, 0x80]));
+    expect(unscaledToBytes(-128n)).toEqual(Buffer.from([0x80]));
+    expect(unscaledToBytes(-129n)).toEqual(Buffer.from([0xff, 0x7f]));
+    expect(toUnscaled('1.23', 2)).toBe(123n);
+  });
+});

@@ -1,0 +1,20 @@
+export { RegistryCodec, Serializer, Deserializer, avroSchema, valueSubject } from './registry-codec';
+export type { AvroSchema, RegistryCodecOptions } from './registry-codec';
+export { createSchemaRegistry, RegistryRequestCounter, registryDefaults } from './schema-registry-client';
+export { parseAvroSchema, avroTypeOptions, DecimalLogicalType, TimestampMillisLogicalType } from './logical-types';
+export { decimal, DecimalError } from './decimal';
+export type { Decimal } from './decimal';
+export { HEADER_LENGTH, MAGIC_BYTE, readSchemaId } from './wire-format';
+export {
+  CodecError,
+  CorruptPayloadError,
+  IncompatibleSchemaError,
+  InvalidRecordError,
+  MagicByteError,
+  RegistryRejectedError,
+  RegistryUnavailableError,
+  SchemaMismatchError,
+  SchemaNotRegisteredError,
+  TruncatedPayloadError,
+  UnknownSchemaIdError,
+} from './codec-errors';

@@ -1,0 +1,86 @@
+import * as avro from 'avsc';
+import { bytesToUnscaled, checkPrecision, fromUnscaled, toUnscaled, unscaledToBytes, type Decimal } from './decimal';
+
+interface DecimalSchema {
+  precision: number;
+  scale?: number;
+}
+
+/** Avro `decimal` on `bytes`, surfaced as an exact {@link Decimal} string, never a float. */
+export class DecimalLogicalType extends avro.types.LogicalType {
+  readonly precision: number;
+  readonly scale: number;
+
+  constructor(schema: avro.Schema, opts?: unknown) {
+    super(schema, opts);
+    const { precision, scale = 0 } = schema as unknown as DecimalSchema;
+    if (!Number.isInteger(precision) || precision < 1) throw new Error('decimal needs a positive precision');
+    if (!Number.isInteger(scale) || scale < 0 || scale > precision) throw new Error('decimal scale out of range');
+    this.precision = precision;
+    this.scale = scale;
+  }
+
+  protected override _fromValue(bytes: Buffer): Decimal {
+    return fromUnscaled(bytesToUnscaled(bytes), this.scale);
+  }
+
+  protected override _toValue(value: unknown): Buffer | undefined {
+    if (typeof value !== 'string') return undefined; // avsc reports the value as invalid
+    return unscaledToBytes(checkPrecision(toUnscaled(value, this.scale), this.precision));
+  }
+
+  protected override _resolve(type: avro.Type): ((value: Decimal) => Decimal) | undefined {
+    // Only the same scale reads back to the same amount; precision may widen. The writer's own
+    // logical type has already turned the bytes into a Decimal.
+    if (type instanceof DecimalLogicalType && type.scale === this.scale && type.precision <= this.precision) {
+      return (value) => value;
+    }
+    return undefined;
+  }
+
+  protected override _export(schema: avro.Schema): void {
+    Object.assign(schema as object, { precision: this.precision, scale: this.scale });
+  }
+}
+
+/** Avro `timestamp-millis` on `long`, surfaced as a `Date`. */
+export class TimestampMillisLogicalType extends avro.types.LogicalType {
+  protected override _fromValue(millis: number): Date {
+    return new Date(millis);
+  }
+
+  protected override _toValue(value: unknown): number | undefined {
+    if (value instanceof Date) {
+      const millis = value.getTime();
+      return Number.isNaN(millis) ? undefined : millis;
+    }
+    return undefined;
+  }
+
+  protected override _resolve(type: avro.Type): ((value: Date | number) => Date) | undefined {
+    // A writer with the same logical type already produced a Date; a plain long/int writer gives millis.
+    if (type instanceof TimestampMillisLogicalType) return (value) => value as Date;
+    if (avro.Type.isType(type, 'long', 'int')) return (millis) => new Date(millis as number);
+    return undefined;
+  }
+}
+
+export const logicalTypes = {
+  decimal: DecimalLogicalType,
+  'timestamp-millis': TimestampMillisLogicalType,
+};
+
+/** avsc options every schema in the platform is parsed with. */
+export const avroTypeOptions: Partial<avro.ForSchemaOptions> = {
+  logicalTypes,
+  // Decimals on fixed are not used; unknown logical types (uuid) fall back to their underlying type.
+  assertLogicalTypes: false,
+  wrapUnions: false,
+};
+
+/** Parses an Avro schema (JSON text or object) with the platform's logical types. */
+export function parseAvroSchema(schema: string | avro.Schema): avro.Type {
+  // avsc stores named types in `opts.registry`, creating it on the options object it is given: a
+  // fresh object per schema keeps one schema's names from clashing with another's.
+  return avro.Type.forSchema(typeof schema === 'string' ? JSON.parse(schema) : schema, { ...avroTypeOptions });
+}

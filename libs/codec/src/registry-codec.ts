@@ -1,0 +1,224 @@
+import type * as avro from 'avsc';
+import { COMPATIBILITY, SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import {
+  CodecError,
+  CorruptPayloadError,
+  IncompatibleSchemaError,
+  InvalidRecordError,
+  RegistryRejectedError,
+  RegistryUnavailableError,
+  SchemaNotRegisteredError,
+  SchemaMismatchError,
+  TruncatedPayloadError,
+  UnknownSchemaIdError,
+} from './codec-errors';
+import { parseAvroSchema } from './logical-types';
+import { HEADER_LENGTH, readSchemaId, writeHeader } from './wire-format';
+
+/** A schema as the registry stores it (JSON text with docs) and as avsc reads and writes it. */
+export interface AvroSchema {
+  readonly name: string;
+  readonly json: string;
+  readonly type: avro.Type;
+}
+
+export function avroSchema(definition: string | object): AvroSchema {
+  const json = typeof definition === 'string' ? definition : JSON.stringify(definition);
+  const type = parseAvroSchema(json);
+  return { name: type.name ?? type.typeName, json, type };
+}
+
+export interface RegistryCodecOptions {
+  /**
+   * Register the writer's schema on first use (local development, tests). Off in production, where
+   * `npm run schemas:register` registers schemas in CI and producers only look their id up.
+   */
+  autoRegister: boolean;
+}
+
+/** TopicNameStrategy: the value schema of topic `t` lives under subject `t-value`. */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
+
+interface HttpishError {
+  status?: number;
+  message?: string;
+}
+
+/** Sorts a registry client failure into the codec's error tree. */
+function classifyRegistryError(err: unknown, context: { schemaId?: number; subject?: string }): CodecError {
+  if (err instanceof CodecError) return err;
+  const { status, message = String(err), name } = (err ?? {}) as HttpishError & { name?: string };
+  // The client wraps a 404 from "is this schema registered?" in its own error, without the status.
+  if (name === 'ConfluentSchemaRegistryError' && context.subject) return new SchemaNotRegisteredError(context.subject, err);
+  if (status === 404 && context.schemaId !== undefined) return new UnknownSchemaIdError(context.schemaId, err);
+  if (status === 404 && context.subject) return new SchemaNotRegisteredError(context.subject, err);
+  if (status === 409 && context.subject) return new IncompatibleSchemaError(context.subject, message, err);
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429 && !NETWORK_FAILURE.test(message)) {
+    return new RegistryRejectedError(status, message, err);
+  }
+  return new RegistryUnavailableError(message, err);
+}
+
+// mappersmith reports failures below HTTP (refused, reset, timeout) as a response without a real status.
+const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|socket hang up|timeout|network/i;
+
+/** Writes values of one schema to one topic; `encode` is synchronous once the schema id is known. */
+export class Serializer<T> {
+  private scratch = Buffer.allocUnsafe(4096);
+
+  constructor(
+    readonly schemaId: number,
+    private readonly schema: AvroSchema,
+  ) {}
+
+  encode(value: T): Buffer {
+    const type = this.schema.type;
+    for (;;) {
+      writeHeader(this.scratch, this.schemaId);
+      let end: number;
+      try {
+        end = type.encode(value, this.scratch, HEADER_LENGTH);
+      } catch {
+        throw this.invalid(value);
+      }
+      if (end >= 0) return Buffer.from(this.scratch.subarray(0, end));
+      // avsc returns minus the bytes it would have needed: grow once and write again.
+      this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, HEADER_LENGTH - end));
+    }
+  }
+
+  private invalid(value: unknown): InvalidRecordError {
+    const paths: string[] = [];
+    this.schema.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });
+    return new InvalidRecordError(this.schema.name, paths);
+  }
+}
+
+interface ReaderPlan {
+  writer: avro.Type;
+  resolver?: avro.Resolver;
+}
+
+/**
+ * Reads framed records into the reader's schema. Records written with an older or newer compatible
+ * schema are resolved (avsc resolver), so a consumer built for v1 reads v2 and the other way round.
+ */
+export class Deserializer<T> {
+  private readonly plans = new Map<number, ReaderPlan>();
+  private readonly pending = new Map<number, Promise<ReaderPlan>>();
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly reader: AvroSchema,
+  ) {}
+
+  async decode(payload: Buffer): Promise<T> {
+    const schemaId = readSchemaId(payload);
+    const plan = this.plans.get(schemaId) ?? (await this.planFor(schemaId));
+    return this.read(payload, schemaId, plan);
+  }
+
+  /** Decodes a batch, fetching unknown writer schemas once, then reading synchronously. */
+  async decodeAll(payloads: Buffer[]): Promise<T[]> {
+    const ids = payloads.map(readSchemaId);
+    await Promise.all([...new Set(ids)].filter((id) => !this.plans.has(id)).map((id) => this.planFor(id)));
+    return payloads.map((payload, i) => this.read(payload, ids[i], this.plans.get(ids[i])!));
+  }
+
+  private read(payload: Buffer, schemaId: number, plan: ReaderPlan): T {
+    const body = payload.subarray(HEADER_LENGTH);
+    let decoded: { value: T; offset: number };
+    try {
+      decoded = this.reader.type.decode(body, 0, plan.resolver) as { value: T; offset: number };
+    } catch (err) {
+      throw new CorruptPayloadError(schemaId, err);
+    }
+    const { value, offset } = decoded;
+    if (offset < 0) throw new TruncatedPayloadError(payload.length);
+    if (offset !== body.length) throw new CorruptPayloadError(schemaId, new Error(`${body.length - offset} trailing bytes`));
+    return value;
+  }
+
+  private planFor(schemaId: number): Promise<ReaderPlan> {
+    let pending = this.pending.get(schemaId);
+    if (!pending) {
+      pending = this.fetchPlan(schemaId).finally(() => this.pending.delete(schemaId));
+      this.pending.set(schemaId, pending);
+    }
+    return pending;
+  }
+
+  private async fetchPlan(schemaId: number): Promise<ReaderPlan> {
+    let writer: avro.Type;
+    try {
+      writer = (await this.registry.getSchema(schemaId)) as unknown as avro.Type;
+    } catch (err) {
+      throw classifyRegistryError(err, { schemaId });
+    }
+    let plan: ReaderPlan;
+    if (writer.equals(this.reader.type)) {
+      plan = { writer };
+    } else {
+      try {
+        plan = { writer, resolver: this.reader.type.createResolver(writer) };
+      } catch (err) {
+        throw new SchemaMismatchError(schemaId, this.reader.name, err);
+      }
+    }
+    this.plans.set(schemaId, plan);
+    return plan;
+  }
+}
+
+/**
+ * Encodes and decodes events in the Confluent wire format against a Confluent-compatible registry.
+ * Schema ids are looked up once per (topic, schema) and cached, so steady-state traffic makes no
+ * registry calls.
+ */
+export class RegistryCodec {
+  private readonly serializers = new Map<string, Promise<Serializer<unknown>>>();
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly options: RegistryCodecOptions,
+  ) {}
+
+  serializerFor<T>(topic: string, schema: AvroSchema): Promise<Serializer<T>> {
+    const key = `${valueSubject(topic)}\u0000${schema.json}`;
+    let serializer = this.serializers.get(key);
+    if (!serializer) {
+      serializer = this.resolveSchemaId(topic, schema).then((id) => new Serializer(id, schema));
+      // A failed lookup (registry down) must not poison the cache.
+      serializer.catch(() => this.serializers.delete(key));
+      this.serializers.set(key, serializer);
+    }
+    return serializer as Promise<Serializer<T>>;
+  }
+
+  async encode<T>(topic: string, schema: AvroSchema, value: T): Promise<Buffer> {
+    return (await this.serializerFor<T>(topic, schema)).encode(value);
+  }
+
+  deserializerFor<T>(reader: AvroSchema): Deserializer<T> {
+    return new Deserializer<T>(this.registry, reader);
+  }
+
+  private async resolveSchemaId(topic: string, schema: AvroSchema): Promise<number> {
+    const subject = valueSubject(topic);
+    const confluentSchema = { type: SchemaType.AVRO, schema: schema.json } as const;
+    try {
+      if (this.options.autoRegister) {
+        const { id } = await this.registry.register(confluentSchema, {
+          subject,
+          compatibility: COMPATIBILITY.BACKWARD_TRANSITIVE,
+        });
+        return id;
+      }
+      return await this.registry.getRegistryIdBySchema(subject, confluentSchema);
+    } catch (err) {
+      throw classifyRegistryError(err, { subject });
+    }
+  }
+}

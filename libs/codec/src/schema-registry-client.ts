@@ -1,0 +1,42 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistryConfig } from '@app/config';
+import { avroTypeOptions } from './logical-types';
+
+/** Counts the HTTP requests that actually leave for the registry (cache misses), for metrics and benchmarks. */
+export class RegistryRequestCounter {
+  count = 0;
+}
+
+/** Registry defaults: fail fast and let the caller's retry policy (back off, pause) take over. */
+export const registryDefaults = {
+  retries: 2,
+  initialRetryTimeInSecs: 0.1,
+  maxRetryTimeInSecs: 1,
+} as const;
+
+/** The Confluent-compatible registry client, parsing Avro with the platform's logical types. */
+export function createSchemaRegistry(
+  config: SchemaRegistryConfig,
+  counter: RegistryRequestCounter = new RegistryRequestCounter(),
+): SchemaRegistry {
+  const countRequests = () => ({
+    request: <R>(request: R): R => {
+      counter.count++;
+      return request;
+    },
+  });
+  return new SchemaRegistry(
+    {
+      host: config.url,
+      clientId: 'securecart',
+      auth: config.username ? { username: config.username, password: config.password ?? '' } : undefined,
+      retry: {
+        retries: registryDefaults.retries,
+        initialRetryTimeInSecs: registryDefaults.initialRetryTimeInSecs,
+        maxRetryTimeInSecs: registryDefaults.maxRetryTimeInSecs,
+      },
+      middlewares: [countRequests],
+    },
+    { [SchemaType.AVRO]: avroTypeOptions },
+  );
+}

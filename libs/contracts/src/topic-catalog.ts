@@ -1,0 +1,158 @@
+import { avroSchema, type AvroSchema } from '@app/codec';
+import {
+  ClickstreamEventSchema,
+  FraudAssessedSchema,
+  OrderCancelledSchema,
+  OrderConfirmedSchema,
+  OrderPlacedSchema,
+  OrderRejectedSchema,
+  StockLevelChangedSchema,
+  StockReleasedSchema,
+  StockReservationRejectedSchema,
+  StockReservedSchema,
+  type ClickstreamEvent,
+  type FraudAssessed,
+  type OrderCancelled,
+  type OrderConfirmed,
+  type OrderPlaced,
+  type OrderRejected,
+  type StockLevelChanged,
+  type StockReleased,
+  type StockReservationRejected,
+  type StockReserved,
+} from './generated';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export type CleanupPolicy = 'delete' | 'compact';
+
+/** Everything a producer, consumer, sink or operator needs to know about one topic. */
+export interface TopicDefinition<T = unknown> {
+  /** `<domain>.<event-name>.v<major>`; a breaking change is a new major, i.e. a new topic. */
+  readonly name: string;
+  /** Field of the value whose string form is the record key (partitioning and compaction). */
+  readonly keyField: keyof T & string;
+  readonly schema: AvroSchema;
+  readonly partitions: number;
+  readonly cleanupPolicy: CleanupPolicy;
+  /** -1 keeps records forever (compacted topics keep the latest per key). */
+  readonly retentionMs: number;
+  /** Where records that cannot be processed go, with their original bytes and the reason in headers. */
+  readonly dlq: string;
+  readonly description: string;
+}
+
+export const DLQ_PARTITIONS = 3;
+export const DLQ_RETENTION_MS = 14 * DAY_MS;
+
+function topic<T>(
+  definition: Omit<TopicDefinition<T>, 'schema' | 'dlq'> & { schema: object },
+): TopicDefinition<T> {
+  return { ...definition, schema: avroSchema(definition.schema), dlq: `${definition.name}.dlq` };
+}
+
+/** The single list of the platform's topics. Names never change; a new major is a new entry. */
+export const topics = {
+  orderPlaced: topic<OrderPlaced>({
+    name: 'orders.order-placed.v1',
+    keyField: 'orderId',
+    schema: OrderPlacedSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Orders accepted over HTTP, before validation.',
+  }),
+  orderConfirmed: topic<OrderConfirmed>({
+    name: 'orders.order-confirmed.v1',
+    keyField: 'orderId',
+    schema: OrderConfirmedSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Orders that passed stock and fraud validation.',
+  }),
+  orderRejected: topic<OrderRejected>({
+    name: 'orders.order-rejected.v1',
+    keyField: 'orderId',
+    schema: OrderRejectedSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Orders that failed validation, with reasons.',
+  }),
+  orderCancelled: topic<OrderCancelled>({
+    name: 'orders.order-cancelled.v1',
+    keyField: 'orderId',
+    schema: OrderCancelledSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Orders cancelled after they were placed.',
+  }),
+  stockLevel: topic<StockLevelChanged>({
+    name: 'inventory.stock-level.v1',
+    keyField: 'sku',
+    schema: StockLevelChangedSchema,
+    partitions: 6,
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    description: 'Latest stock level per SKU (compacted).',
+  }),
+  stockReserved: topic<StockReserved>({
+    name: 'inventory.stock-reserved.v1',
+    keyField: 'orderId',
+    schema: StockReservedSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Stock held for an order.',
+  }),
+  stockReservationRejected: topic<StockReservationRejected>({
+    name: 'inventory.stock-reservation-rejected.v1',
+    keyField: 'orderId',
+    schema: StockReservationRejectedSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Orders whose stock could not be held, with the short SKUs.',
+  }),
+  stockReleased: topic<StockReleased>({
+    name: 'inventory.stock-released.v1',
+    keyField: 'orderId',
+    schema: StockReleasedSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Reservations given back to available stock.',
+  }),
+  fraudAssessed: topic<FraudAssessed>({
+    name: 'fraud.fraud-assessed.v1',
+    keyField: 'orderId',
+    schema: FraudAssessedSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Fraud score and decision per order.',
+  }),
+  clickstream: topic<ClickstreamEvent>({
+    name: 'clickstream.events.v1',
+    keyField: 'sessionId',
+    schema: ClickstreamEventSchema,
+    partitions: 12,
+    cleanupPolicy: 'delete',
+    retentionMs: 3 * DAY_MS,
+    description: 'Web and app interactions, keyed by session.',
+  }),
+} as const;
+
+export type TopicKey = keyof typeof topics;
+
+/** The event type carried by a catalog topic, e.g. `EventOf<'orderPlaced'>` is `OrderPlaced`. */
+export type EventOf<K extends TopicKey> = (typeof topics)[K] extends TopicDefinition<infer T> ? T : never;
+
+export const allTopics: readonly TopicDefinition[] = Object.values(topics) as TopicDefinition[];
+
+export function topicByName(name: string): TopicDefinition | undefined {
+  return allTopics.find((t) => t.name === name);
+}

@@ -1,0 +1,75 @@
+/**
+ * Local compatibility gate: can the new schema (reader) read data written with an earlier version
+ * (writer)? That is the registry's BACKWARD rule; checking every kept version makes it
+ * BACKWARD_TRANSITIVE. avsc's resolver decides; the explanation walks both schemas to name the field.
+ */
+import * as avro from 'avsc';
+import { parseAvroSchema } from '@app/codec';
+
+export interface Incompatibility {
+  path: string;
+  problem: string;
+}
+
+function canRead(reader: avro.Type, writer: avro.Type): boolean {
+  try {
+    reader.createResolver(writer);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function label(type: avro.Type): string {
+  if (avro.Type.isType(type, 'logical')) {
+    return `${(type as avro.types.LogicalType).underlyingType.typeName}/${type.typeName.replace('logical:', '')}`;
+  }
+  return type.name ?? type.typeName;
+}
+
+function explain(reader: avro.Type, writer: avro.Type, path: string, out: Incompatibility[]): void {
+  if (reader instanceof avro.types.RecordType && writer instanceof avro.types.RecordType) {
+    for (const field of reader.fields) {
+      const fieldPath = `${path}.${field.name}`;
+      const source = writer.fields.find((f) => f.name === field.name || field.aliases.includes(f.name));
+      if (!source) {
+        if (field.defaultValue() === undefined) {
+          out.push({ path: fieldPath, problem: 'field added without a default: records written before it have no value for it' });
+        }
+        continue;
+      }
+      if (!canRead(field.type, source.type)) {
+        const before = out.length;
+        explain(field.type, source.type, fieldPath, out);
+        if (out.length === before) {
+          out.push({
+            path: fieldPath,
+            problem: `type changed from ${label(source.type)} to ${label(field.type)}, which cannot read the old values`,
+          });
+        }
+      }
+    }
+    return;
+  }
+  if (reader instanceof avro.types.EnumType && writer instanceof avro.types.EnumType) {
+    const kept = new Set(reader.symbols);
+    const dropped = writer.symbols.filter((s) => !kept.has(s));
+    out.push({ path, problem: `enum ${label(reader)} dropped ${dropped.join(', ')} and has no default to read them as` });
+    return;
+  }
+  if (reader instanceof avro.types.ArrayType && writer instanceof avro.types.ArrayType) {
+    explain(reader.itemsType, writer.itemsType, `${path}[]`, out);
+  } else if (reader instanceof avro.types.MapType && writer instanceof avro.types.MapType) {
+    explain(reader.valuesType, writer.valuesType, `${path}{}`, out);
+  }
+}
+
+/** Why `readerText` cannot read data written with `writerText`; empty when it can. */
+export function incompatibilities(readerText: string, writerText: string): Incompatibility[] {
+  const reader = parseAvroSchema(readerText);
+  const writer = parseAvroSchema(writerText);
+  if (canRead(reader, writer)) return [];
+  const out: Incompatibility[] = [];
+  explain(reader, writer, label(reader), out);
+  return out.length > 0 ? out : [{ path: label(reader), problem: 'the new schema cannot read records of the old one' }];
+}
