@@ -15,8 +15,8 @@ module.exports = {
     {
       ...shared,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e-spec.ts'],
-      testTimeout: 120_000,
+      testMatch: ['<rootDir>/{apps,libs,scripts,test}/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/e2e.setup.ts'],
     },
   ],
 };

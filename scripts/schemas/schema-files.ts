@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { generateIndex, generateModule, moduleNameFor } from './typegen';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
-export const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
+// SCHEMAS_DIR lets the gate check a scratch copy (its own tests do).
+export const SCHEMAS_DIR = process.env.SCHEMAS_DIR ?? join(REPO_ROOT, 'schemas');
 export const HISTORY_DIR = join(SCHEMAS_DIR, 'history');
 export const GENERATED_DIR = join(REPO_ROOT, 'libs/contracts/src/generated');
 

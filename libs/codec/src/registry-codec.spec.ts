@@ -1,5 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import {
+  CodecError,
   CorruptPayloadError,
   InvalidRecordError,
   MagicByteError,
@@ -66,6 +67,15 @@ const paymentV2 = avroSchema({
 });
 const unrelated = avroSchema({ type: 'record', name: 'Other', fields: [{ name: 'x', type: 'int' }] });
 
+async function failureOf(promise: Promise<unknown>): Promise<CodecError & { schemaId?: number }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as CodecError;
+  }
+  throw new Error('expected a failure');
+}
+
 const v1Value = { id: 'p-1', amount: decimal('10.05'), at: new Date('2026-11-26T00:00:00Z') };
 
 function setup() {
@@ -125,7 +135,7 @@ describe('RegistryCodec', () => {
     ['a cut header', Buffer.from([0, 0, 0]), TruncatedPayloadError],
   ])('rejects %s with a typed, non-retriable error', async (_what, payload, errorClass) => {
     const { codec } = setup();
-    const error = await codec.deserializerFor(paymentV1).decode(payload).catch((e) => e);
+    const error = await failureOf(codec.deserializerFor(paymentV1).decode(payload));
     expect(error).toBeInstanceOf(errorClass);
     expect(error.retriable).toBe(false);
   });
@@ -141,7 +151,7 @@ describe('RegistryCodec', () => {
   it('names an unknown schema id', async () => {
     const { codec } = setup();
     const payload = Buffer.from([0, 0, 0, 0, 99, 0]);
-    const error = await codec.deserializerFor(paymentV1).decode(payload).catch((e) => e);
+    const error = await failureOf(codec.deserializerFor(paymentV1).decode(payload));
     expect(error).toBeInstanceOf(UnknownSchemaIdError);
     expect(error.schemaId).toBe(99);
   });
@@ -149,7 +159,7 @@ describe('RegistryCodec', () => {
   it('reports an unreachable registry as retriable and recovers once it is back', async () => {
     const { codec, registry } = setup();
     registry.failWith = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8081'), { status: 400 });
-    const error = await codec.serializerFor('payments.v1', paymentV1).catch((e) => e);
+    const error = await failureOf(codec.serializerFor('payments.v1', paymentV1));
     expect(error).toBeInstanceOf(RegistryUnavailableError);
     expect(error.retriable).toBe(true);
     registry.failWith = undefined;

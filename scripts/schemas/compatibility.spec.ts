@@ -1,0 +1,67 @@
+import { incompatibilities } from './compatibility';
+
+const base = {
+  type: 'record',
+  name: 'OrderPlaced',
+  namespace: 'com.securecart.orders',
+  fields: [
+    { name: 'orderId', type: 'string' },
+    { name: 'quantity', type: 'int' },
+    { name: 'channel', type: { type: 'enum', name: 'Channel', symbols: ['WEB', 'APP'] } },
+    { name: 'items', type: { type: 'array', items: { type: 'record', name: 'Item', fields: [{ name: 'sku', type: 'string' }] } } },
+  ],
+};
+
+function changed(edit: (schema: typeof base & { fields: Record<string, unknown>[] }) => void): string {
+  const copy = JSON.parse(JSON.stringify(base));
+  edit(copy);
+  return JSON.stringify(copy);
+}
+
+const v1 = JSON.stringify(base);
+
+describe('incompatibilities (local BACKWARD check)', () => {
+  it.each([
+    ['an optional field with a default', changed((s) => s.fields.push({ name: 'note', type: ['null', 'string'], default: null }))],
+    ['a removed field', changed((s) => s.fields.splice(1, 1))],
+    ['a widened int → long', changed((s) => (s.fields[1].type = 'long'))],
+    ['a new enum symbol', changed((s) => ((s.fields[2].type as { symbols: string[] }).symbols.push('POS')))],
+  ])('accepts %s', (_what, next) => {
+    expect(incompatibilities(next, v1)).toEqual([]);
+  });
+
+  it('names a required field added without a default', () => {
+    const next = changed((s) => s.fields.push({ name: 'loyaltyTier', type: 'string' }));
+    expect(incompatibilities(next, v1)).toEqual([
+      {
+        path: 'com.securecart.orders.OrderPlaced.loyaltyTier',
+        problem: 'field added without a default: records written before it have no value for it',
+      },
+    ]);
+  });
+
+  it('names a field whose type can no longer read old values', () => {
+    const next = changed((s) => (s.fields[0].type = 'int'));
+    expect(incompatibilities(next, v1)).toEqual([
+      {
+        path: 'com.securecart.orders.OrderPlaced.orderId',
+        problem: 'type changed from string to int, which cannot read the old values',
+      },
+    ]);
+  });
+
+  it('names a nested field inside an array of records', () => {
+    const next = changed((s) => {
+      const item = (s.fields[3].type as { items: { fields: Record<string, unknown>[] } }).items;
+      item.fields.push({ name: 'warehouse', type: 'string' });
+    });
+    expect(incompatibilities(next, v1).map((i) => i.path)).toEqual(['com.securecart.orders.OrderPlaced.items[].warehouse']);
+  });
+
+  it('names an enum that dropped a symbol without a default', () => {
+    const next = changed((s) => ((s.fields[2].type as { symbols: string[] }).symbols = ['WEB']));
+    expect(incompatibilities(next, v1)).toEqual([
+      { path: 'com.securecart.orders.OrderPlaced.channel', problem: 'enum com.securecart.orders.Channel dropped APP and has no default to read them as' },
+    ]);
+  });
+});
