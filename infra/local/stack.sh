@@ -166,7 +166,9 @@ start_s3() {
 
 # ---------------------------------------------------------------- readiness
 
-probe() { node "$HERE/probe.js" "$1" >/dev/null 2>&1; }
+# A closed port is checked in bash for free; only an open one gets the real (node) request, so polling
+# does not compete with the JVMs for the CPU while they start.
+probe() { port_in_use "$(port_of "$1")" && node "$HERE/probe.js" "$1" >/dev/null 2>&1; }
 
 wait_ready() {
   local name="$1" deadline=$((SECONDS + READY_TIMEOUT_S))
@@ -240,7 +242,15 @@ stop_one() {
 }
 
 cmd_down() {
-  local name; for name in "${COMPONENTS[@]}"; do stop_one "$name"; done
+  local name pids=()
+  for name in "${COMPONENTS[@]}"; do
+    [[ -f "$(pid_file "$name")" ]] && pids+=("$(cat "$(pid_file "$name")")")
+    stop_one "$name"
+  done
+  # Nothing the stack started may survive: not the leaders, nor anything in their process groups.
+  local left; left="$(for p in "${pids[@]}"; do pgrep -g "$p" 2>/dev/null || true; done)"
+  [[ -z "$left" ]] || die "processes still running after down: $(echo "$left" | tr '\n' ' ')"
+  log "stack down: no stack process left"
 }
 
 cmd_status() {

@@ -1,4 +1,4 @@
-import { bytesToUnscaled, decimal, DecimalError, toUnscaled, unscaledToBytes } from './decimal';
+import { bytesToUnscaled, decimal, decimalFromBytes, decimalToBytes, DecimalError, toUnscaled, unscaledToBytes } from './decimal';
 
 describe('decimal', () => {
   it.each([
@@ -21,6 +21,27 @@ describe('decimal', () => {
       expect(bytesToUnscaled(unscaledToBytes(unscaled))).toBe(unscaled);
     },
   );
+
+  it.each(['0.00', '0.01', '-0.01', '1.27', '1.28', '-1.28', '-1.29', '140737488355.27', '140737488355.28', '-140737488355.28', '-140737488355.29', '9999999999999999.99', '-9999999999999999.99'])(
+    'encodes %s on the fast path exactly as the BigInt path does',
+    (value) => {
+      const bytes = decimalToBytes(value, 2, 18);
+      expect(bytes).toEqual(unscaledToBytes(toUnscaled(value, 2)));
+      expect(decimalFromBytes(bytes, 2)).toBe(value);
+    },
+  );
+
+  it.each([
+    ['-0.00', '0.00'],
+    ['007.5', '7.50'],
+    ['12', '12.00'],
+  ])('normalizes %s to %s through bytes', (value, expected) => {
+    expect(decimalFromBytes(decimalToBytes(value, 2, 18), 2)).toBe(expected);
+  });
+
+  it.each(['1.234', ' 1.00', '+1.00', '1,00', '-', '.5'])('rejects %j on the way to bytes', (value) => {
+    expect(() => decimalToBytes(value, 2, 18)).toThrow(DecimalError);
+  });
 
   it('encodes the Avro spec examples exactly', () => {
     expect(unscaledToBytes(128n)).toEqual(Buffer.from([0x00, 0x80]));

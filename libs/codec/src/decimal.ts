@@ -21,7 +21,7 @@ export function decimal(value: string | bigint, scale = 2, precision = 18): Deci
 
 /** The decimal as an integer count of its smallest unit (cents for scale 2). */
 export function toUnscaled(value: string, scale: number): bigint {
-  const match = DECIMAL_PATTERN.exec(value.trim());
+  const match = DECIMAL_PATTERN.exec(value);
   if (!match) throw new DecimalError(`not a decimal: ${JSON.stringify(value)}`);
   const [, sign, whole, fraction = ''] = match;
   if (fraction.length > scale && /[^0]/.test(fraction.slice(scale))) {
@@ -68,4 +68,66 @@ export function bytesToUnscaled(bytes: Buffer): bigint {
   if (bytes.length === 0) return 0n;
   const magnitude = BigInt('0x' + bytes.toString('hex'));
   return bytes[0] & 0x80 ? magnitude - (1n << BigInt(bytes.length * 8)) : magnitude;
+}
+
+// Amounts whose unscaled value fits in 6 bytes (|x| < 2^47, i.e. over a trillion at scale 2) take a
+// Number path: Buffer's 48-bit int read/write is exact there and avoids BigInt and hex strings,
+// which dominate decode time otherwise. Larger values take the exact BigInt path.
+const FAST_LIMIT = 2 ** 47;
+
+function byteLengthOf(n: number): number {
+  let length = 1;
+  while (n >= 2 ** (8 * length - 1) || n < -(2 ** (8 * length - 1))) length++;
+  return length;
+}
+
+/**
+ * The unscaled value as a Number when the text is a plain decimal with at most `scale` fraction digits
+ * and at most 15 digits in all (exact in a double); undefined sends the caller to the BigInt path.
+ */
+function smallUnscaled(value: string, scale: number): number | undefined {
+  const dot = value.indexOf('.');
+  const fraction = dot < 0 ? '' : value.slice(dot + 1);
+  const whole = dot < 0 ? value : value.slice(0, dot);
+  const negative = whole.startsWith('-');
+  const wholeDigits = negative ? whole.slice(1) : whole;
+  if (fraction.length > scale || wholeDigits.length === 0 || wholeDigits.length + scale > 15) return undefined;
+  const digits = wholeDigits + fraction.padEnd(scale, '0');
+  for (let i = 0; i < digits.length; i++) {
+    const c = digits.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  const n = Number(digits);
+  return negative ? -n : n;
+}
+
+/** Avro bytes of a decimal string at `scale`, checked against `precision`. */
+export function decimalToBytes(value: string, scale: number, precision: number): Buffer {
+  const n = smallUnscaled(value, scale);
+  if (n !== undefined && n < FAST_LIMIT && n > -FAST_LIMIT && precision >= 15) {
+    const bytes = Buffer.allocUnsafe(byteLengthOf(n));
+    bytes.writeIntBE(n, 0, bytes.length);
+    return bytes;
+  }
+  const unscaled = toUnscaled(value, scale);
+  checkPrecision(unscaled, precision);
+  if (unscaled < FAST_LIMIT && unscaled > -FAST_LIMIT) {
+    const n = Number(unscaled);
+    const bytes = Buffer.allocUnsafe(byteLengthOf(n));
+    bytes.writeIntBE(n, 0, bytes.length);
+    return bytes;
+  }
+  return unscaledToBytes(unscaled);
+}
+
+/** The decimal string that Avro bytes at `scale` stand for. */
+export function decimalFromBytes(bytes: Buffer, scale: number): Decimal {
+  if (bytes.length === 0) return fromUnscaled(0n, scale);
+  if (bytes.length <= 6) {
+    const n = bytes.readIntBE(0, bytes.length);
+    const digits = Math.abs(n).toString().padStart(scale + 1, '0');
+    const cut = digits.length - scale;
+    return `${n < 0 ? '-' : ''}${digits.slice(0, cut)}${scale > 0 ? '.' + digits.slice(cut) : ''}` as Decimal;
+  }
+  return fromUnscaled(bytesToUnscaled(bytes), scale);
 }

@@ -1,5 +1,5 @@
 import * as avro from 'avsc';
-import { bytesToUnscaled, checkPrecision, fromUnscaled, toUnscaled, unscaledToBytes, type Decimal } from './decimal';
+import { decimalFromBytes, decimalToBytes, type Decimal } from './decimal';
 
 interface DecimalSchema {
   precision: number;
@@ -21,12 +21,12 @@ export class DecimalLogicalType extends avro.types.LogicalType {
   }
 
   protected override _fromValue(bytes: Buffer): Decimal {
-    return fromUnscaled(bytesToUnscaled(bytes), this.scale);
+    return decimalFromBytes(bytes, this.scale);
   }
 
   protected override _toValue(value: unknown): Buffer | undefined {
     if (typeof value !== 'string') return undefined; // avsc reports the value as invalid
-    return unscaledToBytes(checkPrecision(toUnscaled(value, this.scale), this.precision));
+    return decimalToBytes(value, this.scale, this.precision);
   }
 
   protected override _resolve(type: avro.Type): ((value: Decimal) => Decimal) | undefined {

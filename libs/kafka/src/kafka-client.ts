@@ -18,7 +18,7 @@ function mskIamSasl(region: string): SASLOptions {
   };
 }
 
-function saslFor(auth: KafkaAuth): SASLOptions | undefined {
+export function saslFor(auth: KafkaAuth): SASLOptions | undefined {
   switch (auth.mode) {
     case 'none':
       return undefined;
