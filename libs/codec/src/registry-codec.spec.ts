@@ -27,7 +27,7 @@ class InMemoryRegistry {
     this.calls++;
     if (this.failWith) throw this.failWith;
     const json = this.byId.get(id);
-    if (!json) throw Object.assign(new Error('Schema not found'), { status: 404 });
+    if (!json) throw Object.assign(new Error(`Schema ${id} not found.`), { status: 404 });
     return parseAvroSchema(json);
   }
   async getRegistryIdBySchema(_subject: string, schema: { schema: string }) {
@@ -154,6 +154,14 @@ describe('RegistryCodec', () => {
     const error = await failureOf(codec.deserializerFor(paymentV1).decode(payload));
     expect(error).toBeInstanceOf(UnknownSchemaIdError);
     expect(error.schemaId).toBe(99);
+  });
+
+  it('treats a 404 that is not the registry\'s own "not found" as a misconfigured URL: retriable', async () => {
+    const { codec, registry } = setup();
+    registry.failWith = Object.assign(new Error('Could not find resource for full path: /wrong/schemas/ids/1'), { status: 404 });
+    const error = await failureOf(codec.deserializerFor(paymentV1).decode(Buffer.from([0, 0, 0, 0, 1, 0])));
+    expect(error).toBeInstanceOf(RegistryUnavailableError);
+    expect(error.message).toContain('SCHEMA_REGISTRY_URL');
   });
 
   it('reports an unreachable registry as retriable and recovers once it is back', async () => {

@@ -52,8 +52,15 @@ function classifyRegistryError(err: unknown, context: { schemaId?: number; subje
   const { status, message = String(err), name } = (err ?? {}) as HttpishError & { name?: string };
   // The client wraps a 404 from "is this schema registered?" in its own error, without the status.
   if (name === 'ConfluentSchemaRegistryError' && context.subject) return new SchemaNotRegisteredError(context.subject, err);
-  if (status === 404 && context.schemaId !== undefined) return new UnknownSchemaIdError(context.schemaId, err);
-  if (status === 404 && context.subject) return new SchemaNotRegisteredError(context.subject, err);
+  if (status === 404) {
+    // Only the registry's own "not found" (Confluent error codes 40401/40403) is about the schema. Any
+    // other 404 means a wrong SCHEMA_REGISTRY_URL: retriable, so records wait instead of going to a DLQ.
+    if (!/\b(Schema|Subject)\b.*not found/i.test(message)) {
+      return new RegistryUnavailableError(`${message} (is SCHEMA_REGISTRY_URL right?)`, err);
+    }
+    if (context.schemaId !== undefined) return new UnknownSchemaIdError(context.schemaId, err);
+    if (context.subject) return new SchemaNotRegisteredError(context.subject, err);
+  }
   if (status === 409 && context.subject) return new IncompatibleSchemaError(context.subject, message, err);
   if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429 && !NETWORK_FAILURE.test(message)) {
     return new RegistryRejectedError(status, message, err);

@@ -129,6 +129,13 @@ describe('RegistryCodec against the real registry', () => {
     expect(await failureOf(deserializer.decode(bytes.subarray(0, bytes.length - 10)))).toBeInstanceOf(TruncatedPayloadError);
   });
 
+  it('reports a registry URL with a wrong path as retriable, not as an unknown schema', async () => {
+    const registry = createSchemaRegistry({ url: config.schemaRegistry.url.replace('/apis/ccompat/v7', '/wrong') });
+    const codec = new RegistryCodec(registry, { autoRegister: false });
+    const error = await failureOf(codec.deserializerFor(topics.orderPlaced.schema).decode(Buffer.from([0, 0, 0, 0, 1, 0])));
+    expect(error).toBeInstanceOf(RegistryUnavailableError);
+  });
+
   it('reports an unreachable registry as retriable RegistryUnavailableError', async () => {
     const registry = createSchemaRegistry({ url: 'http://127.0.0.1:9/apis/ccompat/v7' });
     const codec = new RegistryCodec(registry, { autoRegister: true });
