@@ -37,9 +37,16 @@ die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
 pid_file() { echo "$STATE/$1/$1.pid"; }
 log_file() { echo "$STATE/$1/$1.log"; }
 
+# Alive, and still the process this stack started: after a reboot the pid may belong to anyone, so
+# its command line must name this stack's state folder (every component's does).
 is_running() {
   local pf; pf="$(pid_file "$1")"
-  [[ -f "$pf" ]] && kill -0 "$(cat "$pf")" 2>/dev/null
+  [[ -f "$pf" ]] || return 1
+  local pid; pid="$(cat "$pf")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  # No pipe into `grep -q` here: under pipefail its early exit would fail the check with SIGPIPE.
+  local cmdline; cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$STATE"* ]]
 }
 
 port_of() {
@@ -134,7 +141,8 @@ start_kafka() {
   local java_opts=(-Xms256m -Xmx1g -Dlog4j2.configurationFile="$HERE/log4j2.properties" -cp "$libs/*")
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     local cluster_id
-    cluster_id="$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid 2>>"$(log_file kafka)" | tail -n 1)"
+    cluster_id="$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid 2>>"$(log_file kafka)" | tail -n 1)" \
+      || die "kafka: could not generate a cluster id, see $(log_file kafka)"
     java "${java_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
       --add-scram "SCRAM-SHA-512=[name=admin,password=$SCRAM_ADMIN_PASSWORD]" \
       --add-scram "SCRAM-SHA-512=[name=$SCRAM_APP_USER,password=$SCRAM_APP_PASSWORD]" \
@@ -168,7 +176,7 @@ start_s3() {
 
 # A closed port is checked in bash for free; only an open one gets the real (node) request, so polling
 # does not compete with the JVMs for the CPU while they start.
-probe() { port_in_use "$(port_of "$1")" && node "$HERE/probe.js" "$1" >/dev/null 2>&1; }
+probe() { port_in_use "$(port_of "$1")" && node --no-warnings "$HERE/probe.js" "$1" >/dev/null 2>&1; }
 
 wait_ready() {
   local name="$1" deadline=$((SECONDS + READY_TIMEOUT_S))
@@ -213,7 +221,7 @@ cmd_up() {
   for name in "${COMPONENTS[@]}"; do bring_up "$name" & starts+=($!); done
   for p in "${starts[@]}"; do wait "$p" || failed_up=1; done
   (( failed_up == 0 )) || die "the stack did not come up (see above)"
-  node "$HERE/probe.js" create-lake-bucket || die "s3: could not create the lake bucket; log: $(log_file s3)"
+  node --no-warnings "$HERE/probe.js" create-lake-bucket || die "s3: could not create the lake bucket; log: $(log_file s3)"
   log "stack ready in $((SECONDS - t0))s ($cold start): kafka 127.0.0.1:$KAFKA_PORT (SCRAM 127.0.0.1:$KAFKA_SASL_PORT), registry http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7, s3 http://127.0.0.1:$S3_PORT"
 }
 
@@ -228,7 +236,7 @@ stop_one() {
   local name="$1" pf; pf="$(pid_file "$name")"
   [[ -f "$pf" ]] || return 0
   local pid; pid="$(cat "$pf")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if is_running "$name"; then
     # setsid made the pid its process group leader: signal the whole group, nothing else.
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     local i; for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
@@ -244,7 +252,7 @@ stop_one() {
 cmd_down() {
   local name pids=()
   for name in "${COMPONENTS[@]}"; do
-    [[ -f "$(pid_file "$name")" ]] && pids+=("$(cat "$(pid_file "$name")")")
+    if is_running "$name"; then pids+=("$(cat "$(pid_file "$name")")"); fi
     stop_one "$name"
   done
   # Nothing the stack started may survive: not the leaders, nor anything in their process groups.

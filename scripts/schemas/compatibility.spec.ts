@@ -9,6 +9,11 @@ const base = {
     { name: 'quantity', type: 'int' },
     { name: 'channel', type: { type: 'enum', name: 'Channel', symbols: ['WEB', 'APP'] } },
     { name: 'items', type: { type: 'array', items: { type: 'record', name: 'Item', fields: [{ name: 'sku', type: 'string' }] } } },
+    {
+      name: 'gift',
+      type: ['null', { type: 'record', name: 'Gift', fields: [{ name: 'message', type: 'string' }] }],
+      default: null,
+    },
   ],
 };
 
@@ -56,6 +61,24 @@ describe('incompatibilities (local BACKWARD check)', () => {
       item.fields.push({ name: 'warehouse', type: 'string' });
     });
     expect(incompatibilities(next, v1).map((i) => i.path)).toEqual(['com.securecart.orders.OrderPlaced.items[].warehouse']);
+  });
+
+  it('names a field added inside a nullable record', () => {
+    const next = changed((s) => {
+      const gift = (s.fields[4].type as [string, { fields: Record<string, unknown>[] }])[1];
+      gift.fields.push({ name: 'wrapping', type: 'string' });
+    });
+    expect(incompatibilities(next, v1).map((i) => i.path)).toEqual(['com.securecart.orders.OrderPlaced.gift.wrapping']);
+  });
+
+  it('names a renamed enum instead of listing no dropped symbols', () => {
+    const next = changed((s) => ((s.fields[2].type as { name: string }).name = 'SalesChannel'));
+    expect(incompatibilities(next, v1)).toEqual([
+      {
+        path: 'com.securecart.orders.OrderPlaced.channel',
+        problem: 'enum renamed from com.securecart.orders.Channel to com.securecart.orders.SalesChannel without an alias',
+      },
+    ]);
   });
 
   it('names an enum that dropped a symbol without a default', () => {

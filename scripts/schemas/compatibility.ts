@@ -27,8 +27,47 @@ function label(type: avro.Type): string {
   return type.name ?? type.typeName;
 }
 
+function unionBranches(type: avro.Type): avro.Type[] | undefined {
+  return avro.Type.isType(type, 'union') ? (type as unknown as { types: avro.Type[] }).types : undefined;
+}
+
+function sameName(reader: avro.Type, writer: avro.Type): boolean {
+  const aliases = (reader as unknown as { aliases?: string[] }).aliases ?? [];
+  return reader.name === writer.name || (writer.name !== undefined && aliases.includes(writer.name));
+}
+
+/** The reader's union branch a writer value would land in: same name, else same kind. */
+function matchingBranch(readerBranches: avro.Type[], writer: avro.Type): avro.Type | undefined {
+  return (
+    readerBranches.find((b) => b.name !== undefined && b.name === writer.name) ??
+    readerBranches.find((b) => b.typeName === writer.typeName) ??
+    readerBranches.find((b) => canRead(b, writer))
+  );
+}
+
 function explain(reader: avro.Type, writer: avro.Type, path: string, out: Incompatibility[]): void {
+  const readerBranches = unionBranches(reader);
+  const writerBranches = unionBranches(writer);
+  if (readerBranches || writerBranches) {
+    for (const branch of writerBranches ?? [writer]) {
+      const target = readerBranches ? matchingBranch(readerBranches, branch) : reader;
+      if (!target) {
+        out.push({ path, problem: `values of type ${label(branch)} can no longer be read: the union lost that branch` });
+      } else if (!canRead(target, branch)) {
+        const before = out.length;
+        explain(target, branch, path, out);
+        if (out.length === before) {
+          out.push({ path, problem: `type changed from ${label(branch)} to ${label(target)}, which cannot read the old values` });
+        }
+      }
+    }
+    return;
+  }
   if (reader instanceof avro.types.RecordType && writer instanceof avro.types.RecordType) {
+    if (!sameName(reader, writer)) {
+      out.push({ path, problem: `record renamed from ${label(writer)} to ${label(reader)} without an alias` });
+      return;
+    }
     for (const field of reader.fields) {
       const fieldPath = `${path}.${field.name}`;
       const source = writer.fields.find((f) => f.name === field.name || field.aliases.includes(f.name));
@@ -52,6 +91,10 @@ function explain(reader: avro.Type, writer: avro.Type, path: string, out: Incomp
     return;
   }
   if (reader instanceof avro.types.EnumType && writer instanceof avro.types.EnumType) {
+    if (!sameName(reader, writer)) {
+      out.push({ path, problem: `enum renamed from ${label(writer)} to ${label(reader)} without an alias` });
+      return;
+    }
     const kept = new Set(reader.symbols);
     const dropped = writer.symbols.filter((s) => !kept.has(s));
     out.push({ path, problem: `enum ${label(reader)} dropped ${dropped.join(', ')} and has no default to read them as` });

@@ -2,6 +2,7 @@
  * The registry's admin endpoints the compatibility gate needs (Confluent REST API, which Apicurio,
  * Confluent and Redpanda all serve). Services use @app/codec; this is for tooling only.
  */
+import { registryAuthHeaders } from '@app/codec';
 import type { SchemaRegistryConfig } from '@app/config';
 
 export type CompatibilityLevel =
@@ -22,15 +23,15 @@ export interface CompatibilityVerdict {
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
+function errorCode(body: unknown): number | undefined {
+  return typeof body === 'object' && body !== null ? (body as { error_code?: number }).error_code : undefined;
+}
+
 export class RegistryAdmin {
   constructor(private readonly config: SchemaRegistryConfig) {}
 
   private async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-    const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE, Accept: CONTENT_TYPE };
-    if (this.config.username) {
-      headers.Authorization =
-        'Basic ' + Buffer.from(`${this.config.username}:${this.config.password ?? ''}`).toString('base64');
-    }
+    const headers = { 'Content-Type': CONTENT_TYPE, Accept: CONTENT_TYPE, ...registryAuthHeaders(this.config) };
     const res = await fetch(`${this.config.url}${path}`, {
       method,
       headers,
@@ -64,20 +65,25 @@ export class RegistryAdmin {
 
   async compatibility(subject: string): Promise<CompatibilityLevel | undefined> {
     const res = await this.call('GET', `/config/${encodeURIComponent(subject)}`);
-    if (res.status === 404) return undefined;
+    if (res.status === 404 && [40401, 40408].includes(errorCode(res.json) ?? 0)) return undefined;
     if (res.status !== 200) this.fail(`read compatibility of ${subject}`, res);
     const body = res.json as { compatibilityLevel?: CompatibilityLevel; compatibility?: CompatibilityLevel };
     return body.compatibilityLevel ?? body.compatibility;
   }
 
-  /** Asks the registry whether `schema` may be registered next under `subject`, under its rule. */
+  /**
+   * Asks the registry whether `schema` may be registered next under `subject`. The `/versions` form
+   * checks against every version the subject's rule covers (all of them under *_TRANSITIVE), where
+   * `/versions/latest` would check only the latest.
+   */
   async checkCompatibility(subject: string, schema: string): Promise<CompatibilityVerdict> {
-    const res = await this.call(
-      'POST',
-      `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`,
-      { schema },
-    );
-    if (res.status === 404) return { compatible: true, newSubject: true, messages: [] };
+    const res = await this.call('POST', `/compatibility/subjects/${encodeURIComponent(subject)}/versions?verbose=true`, {
+      schema,
+    });
+    // Only the registry's own "subject not found" (40401) means a new subject; any other 404 is a
+    // wrong URL, which must fail the gate rather than pass it.
+    if (res.status === 404 && errorCode(res.json) === 40401) return { compatible: true, newSubject: true, messages: [] };
+    if (res.status === 404) this.fail(`check ${subject} (is SCHEMA_REGISTRY_URL right?)`, res);
     if (res.status === 409 || res.status === 422) {
       return { compatible: false, newSubject: false, messages: [JSON.stringify(res.json)] };
     }

@@ -90,3 +90,11 @@ export class RegistryRejectedError extends CodecError {
     super(`schema registry rejected the request (${status}): ${detail}`, { cause });
   }
 }
+
+/** The registry refused our credentials (401/403). Retriable: consumers pause until it is fixed. */
+export class RegistryAuthError extends CodecError {
+  readonly retriable = true;
+  constructor(readonly status: number, detail: string, cause?: unknown) {
+    super(`schema registry refused the credentials (${status}): ${detail}`, { cause });
+  }
+}

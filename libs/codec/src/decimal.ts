@@ -91,6 +91,7 @@ function smallUnscaled(value: string, scale: number): number | undefined {
   const whole = dot < 0 ? value : value.slice(0, dot);
   const negative = whole.startsWith('-');
   const wholeDigits = negative ? whole.slice(1) : whole;
+  if (dot >= 0 && fraction.length === 0) return undefined; // "1." is not a decimal: the slow path says why
   if (fraction.length > scale || wholeDigits.length === 0 || wholeDigits.length + scale > 15) return undefined;
   const digits = wholeDigits + fraction.padEnd(scale, '0');
   for (let i = 0; i < digits.length; i++) {

@@ -1,6 +1,6 @@
 export { RegistryCodec, Serializer, Deserializer, avroSchema, valueSubject } from './registry-codec';
-export type { AvroSchema, RegistryCodecOptions } from './registry-codec';
-export { createSchemaRegistry, RegistryRequestCounter, registryDefaults } from './schema-registry-client';
+export type { AvroSchema, Decoded, RegistryCodecOptions } from './registry-codec';
+export { createSchemaRegistry, registryAuthHeaders, RegistryRequestCounter, registryDefaults } from './schema-registry-client';
 export { parseAvroSchema, avroTypeOptions, DecimalLogicalType, TimestampMillisLogicalType } from './logical-types';
 export { decimal, DecimalError } from './decimal';
 export type { Decimal } from './decimal';
@@ -11,6 +11,7 @@ export {
   IncompatibleSchemaError,
   InvalidRecordError,
   MagicByteError,
+  RegistryAuthError,
   RegistryRejectedError,
   RegistryUnavailableError,
   SchemaMismatchError,

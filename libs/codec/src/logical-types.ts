@@ -58,9 +58,34 @@ export class TimestampMillisLogicalType extends avro.types.LogicalType {
   }
 
   protected override _resolve(type: avro.Type): ((value: Date | number) => Date) | undefined {
-    // A writer with the same logical type already produced a Date; a plain long/int writer gives millis.
-    if (type instanceof TimestampMillisLogicalType) return (value) => value as Date;
+    // A writer with a timestamp logical type already produced a Date; a plain long/int writer gives millis.
+    if (type instanceof TimestampMillisLogicalType || type instanceof TimestampMicrosLogicalType) {
+      return (value) => value as Date;
+    }
     if (avro.Type.isType(type, 'long', 'int')) return (millis) => new Date(millis as number);
+    return undefined;
+  }
+}
+
+/**
+ * Avro `timestamp-micros` on `long`, surfaced as a `Date` (millisecond precision). Known so that a
+ * micros writer is never taken for a plain long and read as millis, 1000 times too far in the future.
+ */
+export class TimestampMicrosLogicalType extends avro.types.LogicalType {
+  protected override _fromValue(micros: number): Date {
+    return new Date(Math.floor(micros / 1000));
+  }
+
+  protected override _toValue(value: unknown): number | undefined {
+    if (value instanceof Date) {
+      const millis = value.getTime();
+      return Number.isNaN(millis) ? undefined : millis * 1000;
+    }
+    return undefined;
+  }
+
+  protected override _resolve(type: avro.Type): ((value: Date) => Date) | undefined {
+    if (type instanceof TimestampMicrosLogicalType || type instanceof TimestampMillisLogicalType) return (value) => value;
     return undefined;
   }
 }
@@ -68,6 +93,7 @@ export class TimestampMillisLogicalType extends avro.types.LogicalType {
 export const logicalTypes = {
   decimal: DecimalLogicalType,
   'timestamp-millis': TimestampMillisLogicalType,
+  'timestamp-micros': TimestampMicrosLogicalType,
 };
 
 /** avsc options every schema in the platform is parsed with. */

@@ -4,6 +4,7 @@ import {
   CorruptPayloadError,
   InvalidRecordError,
   MagicByteError,
+  RegistryAuthError,
   RegistryUnavailableError,
   SchemaMismatchError,
   SchemaNotRegisteredError,
@@ -34,7 +35,8 @@ class InMemoryRegistry {
     this.calls++;
     if (this.failWith) throw this.failWith;
     for (const [id, json] of this.byId) if (json === schema.schema) return id;
-    throw Object.assign(new Error('not registered'), { name: 'ConfluentSchemaRegistryError' });
+    // What the client throws for the registry's 40401/40403: its own error, message kept, status lost.
+    throw Object.assign(new Error(`Subject '${_subject}' not found.`), { name: 'ConfluentSchemaRegistryError' });
   }
   async register(schema: { schema: string }) {
     this.calls++;
@@ -125,8 +127,43 @@ describe('RegistryCodec', () => {
     const before = registry.calls;
     const batch = Array.from({ length: 50 }, (_, i) => serializer.encode({ ...v1Value, id: `p-${i}` }));
     const decoded = await codec.deserializerFor<typeof v1Value>(paymentV1).decodeAll(batch);
-    expect(decoded.map((d) => d.id)).toEqual(batch.map((_, i) => `p-${i}`));
+    expect(decoded.map((d) => (d.ok ? d.value.id : d.error))).toEqual(batch.map((_, i) => `p-${i}`));
     expect(registry.calls - before).toBe(1);
+  });
+
+  it('fails bad records of a batch one by one and decodes the rest', async () => {
+    const { codec } = setup();
+    const good = await codec.encode('payments.v1', paymentV1, v1Value);
+    const results = await codec.deserializerFor<typeof v1Value>(paymentV1).decodeAll([
+      good,
+      Buffer.from('not avro'),
+      Buffer.from([0, 0, 0, 0, 42, 1]),
+      good.subarray(0, good.length - 2),
+      good,
+    ]);
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.constructor.name))).toEqual([
+      'ok',
+      'MagicByteError',
+      'UnknownSchemaIdError',
+      'TruncatedPayloadError',
+      'ok',
+    ]);
+  });
+
+  it('refuses to read decimals of another scale instead of returning wrong amounts', async () => {
+    const { codec, registry } = setup();
+    const fourDigits = avroSchema(JSON.parse(paymentV1.json.replace('"scale":2', '"scale":4')));
+    registry.add(5, fourDigits.json);
+    const payload = Buffer.concat([Buffer.from([0, 0, 0, 0, 5]), fourDigits.type.toBuffer({ ...v1Value, amount: '12.3400' })]);
+    await expect(codec.deserializerFor(paymentV1).decode(payload)).rejects.toBeInstanceOf(SchemaMismatchError);
+  });
+
+  it('reads a timestamp-micros writer as the same instant, not 1000 times later', async () => {
+    const { codec, registry } = setup();
+    const micros = avroSchema(JSON.parse(paymentV1.json.replace('timestamp-millis', 'timestamp-micros')));
+    registry.add(6, micros.json);
+    const payload = Buffer.concat([Buffer.from([0, 0, 0, 0, 6]), micros.type.toBuffer(v1Value)]);
+    expect(await codec.deserializerFor(paymentV1).decode(payload)).toEqual(v1Value);
   });
 
   it.each([
@@ -162,6 +199,22 @@ describe('RegistryCodec', () => {
     const error = await failureOf(codec.deserializerFor(paymentV1).decode(Buffer.from([0, 0, 0, 0, 1, 0])));
     expect(error).toBeInstanceOf(RegistryUnavailableError);
     expect(error.message).toContain('SCHEMA_REGISTRY_URL');
+  });
+
+  it('treats a producer lookup that 404s outside the registry API as a misconfigured URL', async () => {
+    const { codec, registry } = setup();
+    registry.failWith = Object.assign(new Error('RESTEASY003210: Could not find resource for full path'), {
+      name: 'ConfluentSchemaRegistryError',
+    });
+    expect(await failureOf(codec.serializerFor('payments.v1', paymentV1))).toBeInstanceOf(RegistryUnavailableError);
+  });
+
+  it.each([401, 403])('pauses on registry credentials refused (%i) instead of dead-lettering', async (status) => {
+    const { codec, registry } = setup();
+    registry.failWith = Object.assign(new Error('Unauthorized'), { status });
+    const error = await failureOf(codec.deserializerFor(paymentV1).decode(Buffer.from([0, 0, 0, 0, 1, 0])));
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    expect(error.retriable).toBe(true);
   });
 
   it('reports an unreachable registry as retriable and recovers once it is back', async () => {

@@ -5,6 +5,7 @@ import {
   CorruptPayloadError,
   IncompatibleSchemaError,
   InvalidRecordError,
+  RegistryAuthError,
   RegistryRejectedError,
   RegistryUnavailableError,
   SchemaNotRegisteredError,
@@ -46,22 +47,28 @@ interface HttpishError {
   message?: string;
 }
 
+// The registry's own "not found" answers (Confluent error codes 40401 subject, 40403 schema).
+const REGISTRY_NOT_FOUND = /\b(Schema|Subject)\b.*not found/i;
+
 /** Sorts a registry client failure into the codec's error tree. */
 function classifyRegistryError(err: unknown, context: { schemaId?: number; subject?: string }): CodecError {
   if (err instanceof CodecError) return err;
   const { status, message = String(err), name } = (err ?? {}) as HttpishError & { name?: string };
-  // The client wraps a 404 from "is this schema registered?" in its own error, without the status.
-  if (name === 'ConfluentSchemaRegistryError' && context.subject) return new SchemaNotRegisteredError(context.subject, err);
-  if (status === 404) {
-    // Only the registry's own "not found" (Confluent error codes 40401/40403) is about the schema. Any
-    // other 404 means a wrong SCHEMA_REGISTRY_URL: retriable, so records wait instead of going to a DLQ.
-    if (!/\b(Schema|Subject)\b.*not found/i.test(message)) {
-      return new RegistryUnavailableError(`${message} (is SCHEMA_REGISTRY_URL right?)`, err);
-    }
+  if (name === 'ConfluentSchemaRegistryCompatibilityError' && context.subject) {
+    // The subject exists with another compatibility rule than the platform's.
+    return new IncompatibleSchemaError(context.subject, message, err);
+  }
+  // The client turns a 404 from "is this schema registered?" into its own error, without the status.
+  const notFound = status === 404 || (name === 'ConfluentSchemaRegistryError' && status === undefined);
+  if (notFound) {
+    // Any other 404 means a wrong SCHEMA_REGISTRY_URL: retriable, so records wait instead of going to a DLQ.
+    if (!REGISTRY_NOT_FOUND.test(message)) return new RegistryUnavailableError(`${message} (is SCHEMA_REGISTRY_URL right?)`, err);
     if (context.schemaId !== undefined) return new UnknownSchemaIdError(context.schemaId, err);
     if (context.subject) return new SchemaNotRegisteredError(context.subject, err);
   }
   if (status === 409 && context.subject) return new IncompatibleSchemaError(context.subject, message, err);
+  // Bad credentials are the deployment's problem, not the record's: pause, never dead-letter every record.
+  if (status === 401 || status === 403) return new RegistryAuthError(status, message, err);
   if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429 && !NETWORK_FAILURE.test(message)) {
     return new RegistryRejectedError(status, message, err);
   }
@@ -103,6 +110,21 @@ export class Serializer<T> {
   }
 }
 
+/** One record's outcome in a batch. */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: CodecError };
+
+function attempt<V>(run: () => V): Decoded<V> {
+  try {
+    return { ok: true, value: run() };
+  } catch (err) {
+    if (err instanceof CodecError) return { ok: false, error: err };
+    throw err;
+  }
+}
+
+// avsc's `equals` takes `{ strict }` (compare with attributes such as logical types); its typings omit it.
+type StrictlyComparable = { equals(other: avro.Type, opts: { strict: boolean }): boolean };
+
 interface ReaderPlan {
   writer: avro.Type;
   resolver?: avro.Resolver;
@@ -127,11 +149,25 @@ export class Deserializer<T> {
     return this.read(payload, schemaId, plan);
   }
 
-  /** Decodes a batch, fetching unknown writer schemas once, then reading synchronously. */
-  async decodeAll(payloads: Buffer[]): Promise<T[]> {
-    const ids = payloads.map(readSchemaId);
-    await Promise.all([...new Set(ids)].filter((id) => !this.plans.has(id)).map((id) => this.planFor(id)));
-    return payloads.map((payload, i) => this.read(payload, ids[i], this.plans.get(ids[i])!));
+  /**
+   * Decodes a batch, fetching each unknown writer schema once, then reading synchronously. One result
+   * per payload, in order: a bad record fails alone, so the caller can dead-letter just that one.
+   */
+  async decodeAll(payloads: Buffer[]): Promise<Decoded<T>[]> {
+    const ids = payloads.map((payload) => attempt(() => readSchemaId(payload)));
+    const missing = new Set<number>();
+    for (const id of ids) if (id.ok && !this.plans.has(id.value)) missing.add(id.value);
+    const failedPlans = new Map<number, CodecError>();
+    await Promise.all(
+      [...missing].map((id) => this.planFor(id).catch((err: CodecError) => void failedPlans.set(id, err))),
+    );
+    return payloads.map((payload, i) => {
+      const id = ids[i];
+      if (!id.ok) return id;
+      const planError = failedPlans.get(id.value);
+      if (planError) return { ok: false, error: planError };
+      return attempt(() => this.read(payload, id.value, this.plans.get(id.value)!));
+    });
   }
 
   private read(payload: Buffer, schemaId: number, plan: ReaderPlan): T {
@@ -165,7 +201,9 @@ export class Deserializer<T> {
       throw classifyRegistryError(err, { schemaId });
     }
     let plan: ReaderPlan;
-    if (writer.equals(this.reader.type)) {
+    // Strict: canonical equality ignores logical types, so decimal(18,4) would pass for decimal(18,2)
+    // and be read 100x too large; only an identical schema may skip resolution.
+    if ((writer as StrictlyComparable).equals(this.reader.type, { strict: true })) {
       plan = { writer };
     } else {
       try {

@@ -14,6 +14,12 @@ export const registryDefaults = {
   maxRetryTimeInSecs: 1,
 } as const;
 
+/** HTTP headers that authenticate to the registry (Basic auth), empty when it needs none. */
+export function registryAuthHeaders(config: SchemaRegistryConfig): Record<string, string> {
+  if (!config.username) return {};
+  return { Authorization: 'Basic ' + Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64') };
+}
+
 /** The Confluent-compatible registry client, parsing Avro with the platform's logical types. */
 export function createSchemaRegistry(
   config: SchemaRegistryConfig,

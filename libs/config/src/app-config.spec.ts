@@ -67,6 +67,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAFKA_AUTH: 'kerberos' }, identity)).toThrow(/KAFKA_AUTH/);
   });
 
+  it('moves credentials out of the registry URL so it can be logged', () => {
+    const config = loadConfig({ SCHEMA_REGISTRY_URL: 'https://svc:s3cr%40t@registry.example.com/apis/ccompat/v7/' }, identity);
+    expect(config.schemaRegistry).toEqual({
+      url: 'https://registry.example.com/apis/ccompat/v7',
+      username: 'svc',
+      password: 's3cr@t',
+    });
+    expect(JSON.stringify(redactConfig(config))).not.toContain('s3cr');
+  });
+
   it('redacts every secret', () => {
     const config = loadConfig(
       {

@@ -63,6 +63,19 @@ function isLoopback(url: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
 }
 
+/**
+ * Credentials written into a URL (`https://user:pass@registry`) move to their own fields, so the URL
+ * can be logged and every client authenticates the same way.
+ */
+function splitUrlCredentials(raw: string): { url: string; username?: string; password?: string } {
+  const url = new URL(raw);
+  const username = url.username ? decodeURIComponent(url.username) : undefined;
+  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  url.username = '';
+  url.password = '';
+  return { url: url.toString().replace(/\/+$/, ''), username, password };
+}
+
 /** Reads and validates the whole configuration once; throws {@link ConfigError} naming the variables. */
 export function loadConfig(env: NodeJS.ProcessEnv, identity: ServiceIdentity): AppConfig {
   const parsed = environmentSchema.safeParse(env);
@@ -86,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, identity: ServiceIdentity): A
       ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
       : undefined;
   const localEndpoint = e.S3_ENDPOINT !== undefined && isLoopback(e.S3_ENDPOINT);
+  const registry = splitUrlCredentials(e.SCHEMA_REGISTRY_URL);
   return {
     service: identity.service,
     kafka: {
@@ -96,9 +110,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, identity: ServiceIdentity): A
       auth,
     },
     schemaRegistry: {
-      url: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
-      username: e.SCHEMA_REGISTRY_USERNAME,
-      password: e.SCHEMA_REGISTRY_PASSWORD,
+      url: registry.url,
+      username: e.SCHEMA_REGISTRY_USERNAME ?? registry.username,
+      password: e.SCHEMA_REGISTRY_PASSWORD ?? registry.password,
     },
     objectStore: {
       region: e.AWS_REGION,

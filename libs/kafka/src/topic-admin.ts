@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
 
 /** A topic as it should exist on the cluster. */
 export interface TopicSpec {
@@ -43,12 +43,24 @@ export async function applyTopics(admin: Admin, specs: TopicSpec[]): Promise<Top
 
   const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
   const partitionCounts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  // All configs, not just the managed ones: the alteration below must carry the others over.
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configNames: Object.keys(s.configs) })),
+    resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name })),
   });
   const actualConfigs = new Map(
     described.resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]),
+  );
+  // Set on the topic itself (by an operator or an earlier apply), as opposed to inherited defaults.
+  const topicLevelConfigs = new Map(
+    described.resources.map((r) => [
+      r.resourceName,
+      Object.fromEntries(
+        r.configEntries
+          .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive)
+          .map((e) => [e.configName, e.configValue]),
+      ),
+    ]),
   );
 
   for (const spec of present) {
@@ -68,15 +80,16 @@ export async function applyTopics(admin: Admin, specs: TopicSpec[]): Promise<Top
       if (actual.get(name) !== value) drift[name] = { from: actual.get(name), to: value };
     }
     if (Object.keys(drift).length > 0) {
-      // Incremental alteration would need kafkajs support it lacks; a full alter of the topic's
-      // dynamic configs is safe because the spec lists every config the platform manages.
+      // kafkajs only has the legacy AlterConfigs, which replaces every topic-level config: send the
+      // ones set on the topic today (say an operator's min.insync.replicas) along with the managed ones.
+      const merged = { ...topicLevelConfigs.get(spec.name), ...spec.configs };
       await admin.alterConfigs({
         validateOnly: false,
         resources: [
           {
             type: ConfigResourceTypes.TOPIC,
             name: spec.name,
-            configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+            configEntries: Object.entries(merged).map(([name, value]) => ({ name, value })),
           },
         ],
       });

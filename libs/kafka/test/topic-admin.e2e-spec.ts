@@ -25,6 +25,21 @@ describe('applyTopics against the real broker', () => {
     expect(await applyTopics(admin, [spec])).toEqual([{ topic: name, action: 'created', partitions: 2 }]);
     expect(await applyTopics(admin, [spec])).toEqual([{ topic: name, action: 'unchanged' }]);
 
+    // An operator's own setting, which the platform does not manage, must survive every apply.
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configEntries: [
+            ...Object.entries(spec.configs).map(([n, value]) => ({ name: n, value })),
+            { name: 'max.message.bytes', value: '2097152' },
+          ],
+        },
+      ],
+    });
+
     const grown: TopicSpec = { ...spec, partitions: 4, configs: { ...spec.configs, 'retention.ms': '3600000' } };
     expect(await applyTopics(admin, [grown])).toEqual([
       { topic: name, action: 'partitions-increased', from: 2, to: 4 },
@@ -34,10 +49,12 @@ describe('applyTopics against the real broker', () => {
     expect(metadata.topics[0].partitions).toHaveLength(4);
     expect(await configOf(name, 'retention.ms')).toBe('3600000');
     expect(await configOf(name, 'cleanup.policy')).toBe('compact');
+    expect(await configOf(name, 'max.message.bytes')).toBe('2097152');
 
     expect(await applyTopics(admin, [spec])).toEqual([
       { topic: name, action: 'partitions-not-decreased', actual: 4, wanted: 2 },
       { topic: name, action: 'configs-updated', configs: { 'retention.ms': { from: '3600000', to: '-1' } } },
     ]);
+    expect(await configOf(name, 'max.message.bytes')).toBe('2097152');
   });
 });

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Kafka } from 'kafkajs';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { registryAuthHeaders } from '@app/codec';
 import type { AppConfig } from '@app/config';
 import { APP_CONFIG, KAFKA, S3 } from './tokens';
 
@@ -43,7 +44,10 @@ export class HealthController {
         }
       }),
       check(async () => {
-        const r = await fetch(`${this.config.schemaRegistry.url}/subjects`, { signal: AbortSignal.timeout(3000) });
+        const r = await fetch(`${this.config.schemaRegistry.url}/subjects`, {
+          headers: registryAuthHeaders(this.config.schemaRegistry),
+          signal: AbortSignal.timeout(3000),
+        });
         if (!r.ok) throw new Error(`registry answered ${r.status}`);
       }),
       check(() => this.s3.send(new HeadBucketCommand({ Bucket: this.config.objectStore.bucket }))),
