@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateIndex, generateModule, moduleNameFor } from './typegen';
+import { generateEnvelopeModule, generateIndex, generateModule, moduleNameFor } from './typegen';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 // SCHEMAS_DIR lets the gate check a scratch copy (its own tests do).
@@ -29,6 +29,7 @@ export function expectedGeneratedFiles(): Map<string, string> {
   for (const schema of schemas) {
     files.set(`${moduleNameFor(schema.id + '.avsc')}.ts`, generateModule(schema.text, `schemas/${schema.id}.avsc`));
   }
-  files.set('index.ts', generateIndex(schemas.map((s) => s.id)));
+  files.set('event-envelope.ts', generateEnvelopeModule());
+  files.set('index.ts', generateIndex(['event-envelope', ...schemas.map((s) => s.id)]));
   return files;
 }

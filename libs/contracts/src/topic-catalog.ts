@@ -11,6 +11,7 @@ import {
   StockReservationRejectedSchema,
   StockReservedSchema,
   type ClickstreamEvent,
+  type EventEnvelope,
   type FraudAssessed,
   type OrderCancelled,
   type OrderConfirmed,
@@ -28,7 +29,7 @@ const DAY_MS = 24 * HOUR_MS;
 export type CleanupPolicy = 'delete' | 'compact';
 
 /** Everything a producer, consumer, sink or operator needs to know about one topic. */
-export interface TopicDefinition<T = unknown> {
+export interface TopicDefinition<T extends EventEnvelope = EventEnvelope> {
   /** `<domain>.<event-name>.v<major>`; a breaking change is a new major, i.e. a new topic. */
   readonly name: string;
   /** Field of the value whose string form is the record key (partitioning and compaction). */
@@ -46,7 +47,7 @@ export interface TopicDefinition<T = unknown> {
 export const DLQ_PARTITIONS = 3;
 export const DLQ_RETENTION_MS = 14 * DAY_MS;
 
-function topic<T>(
+function topic<T extends EventEnvelope>(
   definition: Omit<TopicDefinition<T>, 'schema' | 'dlq'> & { schema: object },
 ): TopicDefinition<T> {
   return { ...definition, schema: avroSchema(definition.schema), dlq: `${definition.name}.dlq` };
