@@ -28,7 +28,18 @@ export async function bootstrapService(
   }
   const logger = createLogger({ service: config.service }, config.logLevel);
   logger.info('starting', { config: redactConfig(config) });
-  const app = await NestFactory.create(rootModule(config, logger), { logger: new NestJsonLogger(logger) });
+  let root: DynamicModule;
+  try {
+    // Service-specific settings (validated with zod inside `rootModule`) fail at boot the same way.
+    root = rootModule(config, logger);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${identity.service}: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const app = await NestFactory.create(root, { logger: new NestJsonLogger(logger) });
   app.enableShutdownHooks();
   await app.listen(config.http.port, config.http.host);
   logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
