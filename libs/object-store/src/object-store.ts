@@ -61,7 +61,7 @@ export class ObjectExistsError extends Error {
 /** The store failed after its own retries (5xx, throttling, timeouts, connection refused): pause and back off. */
 export class ObjectStoreUnavailableError extends Error {
   readonly retriable = true;
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'ObjectStoreUnavailableError';
   }

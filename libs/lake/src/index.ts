@@ -1,0 +1,2 @@
+// The lake: raw landing, hour close, compaction, manifests (no Nest).
+export {};
