@@ -1,0 +1,54 @@
+import { percentile, renderView, sumMatching, sumSamples } from './live-view';
+
+describe('live view', () => {
+  const scrape = [
+    '# HELP runtime_records_dlq_total records sent to a DLQ',
+    '# TYPE runtime_records_dlq_total counter',
+    'runtime_records_dlq_total{service="order-service",topic="a"} 2',
+    'runtime_records_dlq_total{service="order-service",topic="b"} 3',
+    'runtime_records_in_total 7',
+    'runtime_handler_seconds_bucket{le="0.1"} 9',
+  ].join('\n');
+
+  it('sums every sample of a metric across labels, ignoring comments', () => {
+    const sums = sumSamples(scrape);
+    expect(sums.get('runtime_records_dlq_total')).toBe(5);
+    expect(sums.get('runtime_records_in_total')).toBe(7);
+  });
+
+  it('counts only counters (_total) whose name matches', () => {
+    const sums = sumSamples(scrape);
+    expect(sumMatching(sums, /dlq/)).toBe(5);
+    expect(sumMatching(sums, /handler/)).toBe(0);
+  });
+
+  it('computes percentiles by rank, undefined when empty', () => {
+    expect(percentile([], 50)).toBeUndefined();
+    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99)).toBe(100);
+  });
+
+  it('renders orders by final state and reason, and names each service log', () => {
+    const lines = renderView({
+      services: [{ name: 'order-service', port: 3000, state: 'ready', logFile: '.local-stack/logs/order-service.log' }],
+      traffic: {
+        placed: 10,
+        finals: { CONFIRMED: 6, REJECTED: 3 },
+        reasons: { OUT_OF_STOCK: 2, FRAUD_SCORE: 1 },
+        inReview: 1,
+        inFlight: 1,
+        httpErrors: 0,
+        latencies: [100, 200],
+        finalTimes: [],
+      },
+      metrics: { dlqRecords: 4, recordsIn: 0, recordsOut: 0, lake: { recordsLanded: 12, filesUploaded: 2, hoursClosed: 0, hoursCompacted: 0 } },
+      startedAt: Date.now(),
+      color: false,
+    }).join('\n');
+    expect(lines).toContain('placed 10   confirmed 6   rejected 3');
+    expect(lines).toContain('OUT_OF_STOCK 2, FRAUD_SCORE 1');
+    expect(lines).toContain('DLQ 4');
+    expect(lines).toContain('records landed 12');
+    expect(lines).toContain('log .local-stack/logs/order-service.log');
+  });
+});

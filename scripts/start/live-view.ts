@@ -1,0 +1,91 @@
+import type { TrafficStats } from './traffic-generator';
+
+/** One service as the view shows it. */
+export interface ServiceRow {
+  name: string;
+  port: number;
+  state: string;
+  logFile: string;
+}
+
+/** Sums of the Prometheus samples the view cares about, per service. */
+export interface MetricsSnapshot {
+  dlqRecords: number;
+  recordsIn: number;
+  recordsOut: number;
+  lake: { recordsLanded: number; filesUploaded: number; hoursClosed: number; hoursCompacted: number };
+}
+
+/** Parses the Prometheus text format into `name → sum of all its samples` (labels summed away). */
+export function sumSamples(text: string): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const value = Number(match[2]);
+    if (Number.isFinite(value)) sums.set(match[1], (sums.get(match[1]) ?? 0) + value);
+  }
+  return sums;
+}
+
+/** Total of every counter whose name matches: the view stays useful whatever a service names its metrics. */
+export function sumMatching(sums: Map<string, number>, pattern: RegExp): number {
+  let total = 0;
+  for (const [name, value] of sums) if (pattern.test(name) && name.endsWith('_total')) total += value;
+  return total;
+}
+
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const BOLD = '\x1b[1m';
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+
+function ms(value: number | undefined): string {
+  return value === undefined ? '—' : value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(1)} s`;
+}
+
+/** The whole screen, as lines; `color` off for pipes and CI logs. */
+export function renderView(input: {
+  services: ServiceRow[];
+  traffic?: TrafficStats;
+  metrics: MetricsSnapshot;
+  startedAt: number;
+  message?: string;
+  color: boolean;
+}): string[] {
+  const b = (s: string) => (input.color ? BOLD + s + RESET : s);
+  const d = (s: string) => (input.color ? DIM + s + RESET : s);
+  const uptime = Math.round((Date.now() - input.startedAt) / 1000);
+  const lines = [b(`SecureCart Pipeline — local run, up ${uptime}s`) + d('   (Ctrl-C stops the services; the stack keeps running)'), ''];
+  lines.push(b('services'));
+  for (const s of input.services) lines.push(`  ${s.name.padEnd(18)} :${s.port}  ${s.state.padEnd(10)} ${d(`log ${s.logFile}`)}`);
+  lines.push('');
+  const t = input.traffic;
+  if (t) {
+    const finals = Object.values(t.finals).reduce((a, n) => a + n, 0);
+    const reasons = Object.entries(t.reasons)
+      .sort((x, y) => y[1] - x[1])
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    lines.push(b('orders') + d('  (from the demo traffic generator; --no-traffic turns it off)'));
+    lines.push(`  placed ${t.placed}   confirmed ${t.finals.CONFIRMED ?? 0}   rejected ${t.finals.REJECTED ?? 0}   cancelled ${t.finals.CANCELLED ?? 0}   in review ${t.inReview}   in flight ${t.inFlight}`);
+    lines.push(`  rejected by reason: ${reasons || '—'}`);
+    lines.push(`  throughput ${(t.finalTimes.length / 10).toFixed(1)} final states/s (last 10 s)   POST→final p50 ${ms(percentile(t.latencies, 50))}  p99 ${ms(percentile(t.latencies, 99))}   finals ${finals}`);
+    lines.push(`  client errors ${t.httpErrors}${t.lastError ? d(`  last: ${t.lastError}`) : ''}`);
+  } else {
+    lines.push(b('orders') + d('  traffic generator off (--no-traffic): POST http://127.0.0.1:3000/orders yourself'));
+  }
+  lines.push('');
+  const m = input.metrics;
+  lines.push(b('kafka') + `  records in ${m.recordsIn}   out ${m.recordsOut}   DLQ ${m.dlqRecords}`);
+  lines.push(b('lake ') + `  records landed ${m.lake.recordsLanded}   files ${m.lake.filesUploaded}   hours closed ${m.lake.hoursClosed}   compacted ${m.lake.hoursCompacted}`);
+  lines.push(d('       npm run lake:status · npm run query -- "select count(*) from orders_order_placed_v1"'));
+  if (input.message) lines.push('', input.message);
+  return lines;
+}

@@ -1,0 +1,213 @@
+/**
+ * `npm start`: runs every built service side by side against the local stack, sends demo traffic, and
+ * shows a live view refreshed in place instead of a flood of JSON lines. Service logs go to files the view
+ * names. Ctrl-C stops the traffic, then each service with SIGTERM (they leave their groups), then exits.
+ *
+ * Flags: --no-traffic (no generator), --rate <orders/s> (default 5).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { renderView, sumMatching, sumSamples, type MetricsSnapshot, type ServiceRow } from './live-view';
+import { TrafficGenerator } from './traffic-generator';
+
+const ROOT = path.resolve(__dirname, '../..');
+const LOG_DIR = path.join(ROOT, '.local-stack/logs');
+const SERVICES = [
+  { name: 'order-service', port: 3000 },
+  { name: 'inventory-service', port: 3001 },
+  { name: 'fraud-service', port: 3002 },
+  { name: 's3-sink', port: 3003 },
+];
+const STOP_GRACE_MS = 15_000;
+
+interface Flags {
+  traffic: boolean;
+  rate: number;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const flags: Flags = { traffic: true, rate: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--no-traffic') flags.traffic = false;
+    else if (arg === '--rate') flags.rate = Number(argv[++i]);
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write('usage: npm start [-- --no-traffic] [-- --rate <orders per second>]\n');
+      process.exit(0);
+    } else {
+      process.stderr.write(`unknown flag ${arg}; try: npm start -- --help\n`);
+      process.exit(64);
+    }
+  }
+  if (!(flags.rate > 0 && flags.rate <= 500)) {
+    process.stderr.write('--rate must be a number of orders per second between 1 and 500\n');
+    process.exit(64);
+  }
+  return flags;
+}
+
+class Supervisor {
+  readonly rows: ServiceRow[];
+  private readonly children = new Map<string, ChildProcess>();
+  private stopping = false;
+  onUnexpectedExit?: (name: string, code: number | null, signal: string | null) => void;
+
+  constructor() {
+    mkdirSync(LOG_DIR, { recursive: true });
+    this.rows = SERVICES.map((s) => ({ ...s, state: 'starting', logFile: path.relative(ROOT, path.join(LOG_DIR, `${s.name}.log`)) }));
+  }
+
+  startAll(): void {
+    for (const row of this.rows) {
+      const log = openSync(path.join(ROOT, row.logFile), 'a');
+      // Own process group: Ctrl-C reaches only this supervisor, which stops services in order.
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps', row.name, 'main.js')], {
+        cwd: ROOT,
+        env: { ...process.env, HTTP_PORT: String(row.port) },
+        stdio: ['ignore', log, log],
+        detached: true,
+      });
+      child.on('exit', (code, signal) => {
+        row.state = this.stopping ? 'stopped' : `exited ${signal ?? code}`;
+        if (!this.stopping) this.onUnexpectedExit?.(row.name, code, signal);
+      });
+      this.children.set(row.name, child);
+    }
+  }
+
+  async pollHealth(): Promise<void> {
+    await Promise.all(
+      this.rows.map(async (row) => {
+        if (row.state.startsWith('exited') || row.state === 'stopped') return;
+        try {
+          const res = await fetch(`http://127.0.0.1:${row.port}/health/ready`, { signal: AbortSignal.timeout(2000) });
+          row.state = res.ok ? 'ready' : 'not ready';
+        } catch {
+          if (row.state !== 'starting') row.state = 'no answer';
+        }
+      }),
+    );
+  }
+
+  async scrape(): Promise<MetricsSnapshot> {
+    const sums = await Promise.all(
+      this.rows.map(async (row) => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${row.port}/metrics`, { signal: AbortSignal.timeout(2000) });
+          return sumSamples(await res.text());
+        } catch {
+          return new Map<string, number>();
+        }
+      }),
+    );
+    const total = (pattern: RegExp) => sums.reduce((acc, s) => acc + sumMatching(s, pattern), 0);
+    return {
+      dlqRecords: total(/dlq/i),
+      recordsIn: total(/records_in/i),
+      recordsOut: total(/records_out/i),
+      lake: {
+        recordsLanded: total(/records_landed/i),
+        filesUploaded: total(/(segments|files)_uploaded/i),
+        hoursClosed: total(/hours_closed/i),
+        hoursCompacted: total(/hours_compacted/i),
+      },
+    };
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    const running = [...this.children.values()].filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(
+      running.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              child.kill('SIGKILL');
+              resolve();
+            }, STOP_GRACE_MS);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  const tty = Boolean(process.stdout.isTTY);
+  const supervisor = new Supervisor();
+  const startedAt = Date.now();
+  let traffic: TrafficGenerator | undefined;
+  let message: string | undefined = 'starting services…';
+  let metrics: MetricsSnapshot = { dlqRecords: 0, recordsIn: 0, recordsOut: 0, lake: { recordsLanded: 0, filesUploaded: 0, hoursClosed: 0, hoursCompacted: 0 } };
+  let shuttingDown = false;
+
+  const draw = () => {
+    const lines = renderView({ services: supervisor.rows, traffic: traffic?.stats, metrics, startedAt, message, color: tty });
+    if (tty) process.stdout.write('\x1b[H\x1b[2J' + lines.join('\n') + '\n');
+  };
+  // Without a terminal (CI, pipes) a summary line every 10 s instead of redrawing.
+  const summary = () => {
+    const t = traffic?.stats;
+    const services = supervisor.rows.map((r) => `${r.name}=${r.state}`).join(' ');
+    const orders = t ? ` placed=${t.placed} confirmed=${t.finals.CONFIRMED ?? 0} rejected=${t.finals.REJECTED ?? 0} cancelled=${t.finals.CANCELLED ?? 0} inFlight=${t.inFlight} errors=${t.httpErrors}` : '';
+    process.stdout.write(`[start] ${services}${orders} dlq=${metrics.dlqRecords} landed=${metrics.lake.recordsLanded}\n`);
+  };
+
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    message = 'stopping: traffic, then each service (SIGTERM)…';
+    draw();
+    await traffic?.stop();
+    await supervisor.stopAll();
+    draw();
+    process.stdout.write(code === 0 ? 'stopped. The stack keeps running: npm run stack:down stops it.\n' : '');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  supervisor.onUnexpectedExit = (name, code, signal) => {
+    message = `${name} exited (${signal ?? code}); its log: .local-stack/logs/${name}.log — stopping the others`;
+    process.stderr.write(message + '\n');
+    void shutdown(1);
+  };
+
+  supervisor.startAll();
+  const viewTimer = setInterval(draw, 1000);
+  const summaryTimer = tty ? undefined : setInterval(summary, 10_000);
+  const pollTimer = setInterval(() => {
+    void supervisor.pollHealth();
+    void supervisor.scrape().then((m) => (metrics = m));
+  }, 1000);
+  void [viewTimer, summaryTimer, pollTimer];
+
+  const readyBy = Date.now() + 120_000;
+  while (!shuttingDown && supervisor.rows.some((r) => r.state !== 'ready')) {
+    if (Date.now() > readyBy) {
+      message = `not ready after 120 s: ${supervisor.rows.filter((r) => r.state !== 'ready').map((r) => `${r.name} (see ${r.logFile})`).join(', ')}`;
+      process.stderr.write(message + '\n');
+      return shutdown(1);
+    }
+    await supervisor.pollHealth();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (shuttingDown) return;
+  message = undefined;
+  if (flags.traffic) {
+    traffic = new TrafficGenerator({ orderServiceUrl: 'http://127.0.0.1:3000', inventoryServiceUrl: 'http://127.0.0.1:3001', ratePerSecond: flags.rate });
+    try {
+      await traffic.start();
+    } catch (err) {
+      message = `traffic generator could not start: ${(err as Error).message}`;
+    }
+  }
+  if (!tty) summary();
+}
+
+void main();
