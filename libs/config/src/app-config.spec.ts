@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       clientId: 'order-service',
       ssl: false,
       auth: { mode: 'none' },
+      authMaxAttempts: 3,
     });
     expect(config.schemaRegistry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
     expect(config.objectStore).toMatchObject({
@@ -49,6 +50,25 @@ describe('loadConfig', () => {
     const config = loadConfig({ KAFKA_AUTH: 'msk-iam', AWS_REGION: 'eu-west-1', S3_ENDPOINT: '' }, identity);
     expect(config.kafka).toMatchObject({ ssl: true, auth: { mode: 'msk-iam', region: 'eu-west-1' } });
     expect(config.objectStore).toMatchObject({ endpoint: undefined, forcePathStyle: false, credentials: undefined });
+  });
+
+  it('reads the MSK IAM role with a stable session name (the service by default) and a custom CA', () => {
+    const role = 'arn:aws:iam::123456789012:role/securecart-order-service';
+    expect(loadConfig({ KAFKA_AUTH: 'msk-iam', KAFKA_IAM_ROLE_ARN: role }, identity).kafka.auth).toEqual({
+      mode: 'msk-iam',
+      region: 'us-east-1',
+      roleArn: role,
+      sessionName: 'order-service',
+    });
+    const named = loadConfig({ KAFKA_AUTH: 'msk-iam', KAFKA_IAM_SESSION_NAME: 'orders-eu' }, identity);
+    expect(named.kafka.auth).toMatchObject({ sessionName: 'orders-eu' });
+    const tls = loadConfig({ KAFKA_AUTH: 'scram', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_SSL_CA_FILE: __filename }, identity);
+    expect(tls.kafka).toMatchObject({ ssl: true, sslCaFile: __filename });
+    expect(problemsOf({ KAFKA_SSL_CA_FILE: '/nope/ca.pem', KAFKA_IAM_ROLE_ARN: 'role', KAFKA_IAM_SESSION_NAME: 'a b' })).toEqual([
+      'KAFKA_IAM_ROLE_ARN',
+      'KAFKA_IAM_SESSION_NAME',
+      'KAFKA_SSL_CA_FILE',
+    ]);
   });
 
   it.each([

@@ -4,13 +4,24 @@ import { environmentSchema, type Environment } from './config.schema';
 export type KafkaAuth =
   | { mode: 'none' }
   | { mode: 'scram'; username: string; password: string }
-  | { mode: 'msk-iam'; region: string };
+  | {
+      mode: 'msk-iam';
+      region: string;
+      /** Assume this role (session name below) instead of using the default chain's identity directly. */
+      roleArn?: string;
+      /** Stable role session name: the MSK principal must not change across re-authentications. */
+      sessionName: string;
+    };
 
 export interface KafkaConfig {
   brokers: string[];
   clientId: string;
   ssl: boolean;
   auth: KafkaAuth;
+  /** PEM file of a custom CA for the brokers' TLS certificates (implies `ssl`). */
+  sslCaFile?: string;
+  /** Failed authentications before the process stops trying. */
+  authMaxAttempts?: number;
 }
 
 export interface SchemaRegistryConfig {
@@ -92,7 +103,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, identity: ServiceIdentity): A
     e.KAFKA_AUTH === 'scram'
       ? { mode: 'scram', username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! }
       : e.KAFKA_AUTH === 'msk-iam'
-        ? { mode: 'msk-iam', region: e.AWS_REGION }
+        ? {
+            mode: 'msk-iam',
+            region: e.AWS_REGION,
+            ...(e.KAFKA_IAM_ROLE_ARN ? { roleArn: e.KAFKA_IAM_ROLE_ARN } : {}),
+            sessionName: e.KAFKA_IAM_SESSION_NAME ?? identity.service,
+          }
         : { mode: 'none' };
   const explicitCredentials =
     e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
@@ -106,8 +122,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, identity: ServiceIdentity): A
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID ?? identity.service,
       // MSK's IAM listener (port 9098) is TLS-only.
-      ssl: e.KAFKA_SSL ?? e.KAFKA_AUTH === 'msk-iam',
+      ssl: e.KAFKA_SSL ?? (e.KAFKA_AUTH === 'msk-iam' || e.KAFKA_SSL_CA_FILE !== undefined),
       auth,
+      ...(e.KAFKA_SSL_CA_FILE ? { sslCaFile: e.KAFKA_SSL_CA_FILE } : {}),
+      authMaxAttempts: e.KAFKA_AUTH_MAX_ATTEMPTS,
     },
     schemaRegistry: {
       url: registry.url,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const LOOPBACK_S3 = 'http://127.0.0.1:9000';
@@ -30,6 +31,14 @@ export const environmentSchema = z
     KAFKA_SASL_USERNAME: optionalText,
     KAFKA_SASL_PASSWORD: optionalText,
     KAFKA_CLIENT_ID: optionalText,
+    // PEM file of the CA that signed the brokers' certificates (implies TLS); unset trusts Node's CAs.
+    KAFKA_SSL_CA_FILE: optionalText,
+    // msk-iam: assume this role for the token's credentials, always with the same session name, so the
+    // principal never changes between re-authentications (MSK rejects that).
+    KAFKA_IAM_ROLE_ARN: optionalText.pipe(z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'not an IAM role ARN').optional()),
+    KAFKA_IAM_SESSION_NAME: optionalText.pipe(z.string().regex(/^[\w+=,.@-]{2,64}$/, '2-64 characters of [A-Za-z0-9_+=,.@-]').optional()),
+    // Failed authentications before the process gives up (never retried in a tight loop).
+    KAFKA_AUTH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
     SCHEMA_REGISTRY_USERNAME: optionalText,
     SCHEMA_REGISTRY_PASSWORD: optionalText,
@@ -56,6 +65,9 @@ export const environmentSchema = z
       for (const key of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when KAFKA_AUTH=scram' });
       }
+    }
+    if (env.KAFKA_SSL_CA_FILE && !existsSync(env.KAFKA_SSL_CA_FILE)) {
+      ctx.addIssue({ code: 'custom', path: ['KAFKA_SSL_CA_FILE'], message: 'file not found' });
     }
     if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
       ctx.addIssue({
