@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
+export { S3FaultProxy } from './s3-fault-proxy';
+export type { FaultRequest, FaultVerdict } from './s3-fault-proxy';
+
 /** A name no other test (or earlier run) uses: topics, groups, buckets. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
