@@ -1,5 +1,10 @@
 import type { OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
-import { saslFor } from './kafka-client';
+import { saslFor, tlsFor } from './kafka-client';
+
+const staticCredentials = async () => ({
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+});
 
 describe('saslFor', () => {
   it('uses no SASL without auth and SCRAM-SHA-512 with credentials', () => {
@@ -11,28 +16,33 @@ describe('saslFor', () => {
     });
   });
 
-  describe('msk-iam', () => {
-    const saved = { ...process.env };
-    beforeAll(() => {
-      // Static credentials: the signer presigns locally, no AWS call is made.
-      process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-      process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
-      delete process.env.AWS_SESSION_TOKEN;
-      delete process.env.AWS_PROFILE;
-    });
-    afterAll(() => {
-      process.env = saved;
-    });
+  it('MSK IAM: OAUTHBEARER with a cached token, the same one for every connection until it nears expiry', async () => {
+    let calls = 0;
+    const sasl = saslFor(
+      { mode: 'msk-iam', region: 'eu-west-1', sessionName: 'order-service' },
+      {
+        credentials: async () => {
+          calls += 1;
+          return staticCredentials();
+        },
+      },
+    ) as Extract<SASLOptions, { mechanism: 'oauthbearer' }>;
+    expect(sasl.mechanism).toBe('oauthbearer');
+    const [a, b] = (await Promise.all([sasl.oauthBearerProvider(), sasl.oauthBearerProvider()])) as OauthbearerProviderResponse[];
+    expect(a.value).toBe(b.value);
+    expect(calls).toBe(1);
+    const url = new URL(Buffer.from(a.value, 'base64url').toString('utf8'));
+    expect(url.hostname).toBe('kafka.eu-west-1.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
+  });
+});
 
-    it('signs an OAUTHBEARER token for kafka-cluster:Connect in the configured region', async () => {
-      const sasl = saslFor({ mode: 'msk-iam', region: 'eu-west-1' }) as Extract<SASLOptions, { mechanism: 'oauthbearer' }>;
-      expect(sasl.mechanism).toBe('oauthbearer');
-      const { value } = (await sasl.oauthBearerProvider()) as OauthbearerProviderResponse;
-      const url = new URL(Buffer.from(value, 'base64url').toString('utf8'));
-      expect(url.hostname).toBe('kafka.eu-west-1.amazonaws.com');
-      expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
-      expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/eu-west-1\/kafka-cluster\/aws4_request$/);
-      expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
-    });
+describe('tlsFor', () => {
+  it('trusts a custom CA file when one is configured, otherwise follows KAFKA_SSL', () => {
+    expect(tlsFor({ ssl: false })).toBe(false);
+    expect(tlsFor({ ssl: true })).toBe(true);
+    const tls = tlsFor({ ssl: true, sslCaFile: __filename }) as { ca: string[]; rejectUnauthorized: boolean };
+    expect(tls.rejectUnauthorized).toBe(true);
+    expect(tls.ca[0]).toContain('trusts a custom CA file');
   });
 });

@@ -1,32 +1,39 @@
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import type { KafkaAuth, KafkaConfig } from '@app/config';
 import type { Logger } from '@app/logging';
 import { kafkaDefaults } from './kafka-defaults';
+import { MskIamTokenProvider, mskCredentialsProvider, type AwsCredentialsProvider } from './msk-iam-token';
 
 /**
- * MSK IAM: the signer turns the default AWS credential chain into a short-lived OAUTHBEARER token;
- * kafkajs calls this again when it re-authenticates near the token's expiry.
+ * MSK IAM: OAUTHBEARER with a cached token from aws-msk-iam-sasl-signer-js. kafkajs calls the provider
+ * on every (re-)authentication of every broker connection; the provider signs anew only near expiry.
  */
-function mskIamSasl(region: string): SASLOptions {
+function mskIamSasl(provider: MskIamTokenProvider): SASLOptions {
   return {
     mechanism: 'oauthbearer',
-    oauthBearerProvider: async () => {
-      const { token } = await generateAuthToken({ region });
-      return { value: token };
-    },
+    oauthBearerProvider: async () => ({ value: (await provider.token()).value }),
   };
 }
 
-export function saslFor(auth: KafkaAuth): SASLOptions | undefined {
+/** kafkajs SASL options for the configured auth mode; `credentials` replaces the AWS chain in tests. */
+export function saslFor(auth: KafkaAuth, deps: { credentials?: AwsCredentialsProvider } = {}): SASLOptions | undefined {
   switch (auth.mode) {
     case 'none':
       return undefined;
     case 'scram':
       return { mechanism: 'scram-sha-512', username: auth.username, password: auth.password };
     case 'msk-iam':
-      return mskIamSasl(auth.region);
+      return mskIamSasl(
+        new MskIamTokenProvider({ region: auth.region, credentials: deps.credentials ?? mskCredentialsProvider(auth) }),
+      );
   }
+}
+
+/** TLS options: a custom CA file (private PKI, a local TLS broker) or Node's trusted CAs. */
+export function tlsFor(config: Pick<KafkaConfig, 'ssl' | 'sslCaFile'>): KafkaJsConfig['ssl'] {
+  if (config.sslCaFile) return { ca: [readFileSync(config.sslCaFile, 'utf8')], rejectUnauthorized: true };
+  return config.ssl;
 }
 
 const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -50,7 +57,7 @@ export function createKafkaClient(config: KafkaConfig, logger?: Logger): Kafka {
   return new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
-    ssl: config.ssl,
+    ssl: tlsFor(config),
     sasl: saslFor(config.auth),
     connectionTimeout: kafkaDefaults.connectionTimeoutMs,
     requestTimeout: kafkaDefaults.requestTimeoutMs,

@@ -1,0 +1,123 @@
+import type { Kafka } from 'kafkajs';
+import type { KafkaAuth } from '@app/config';
+import type { Logger } from '@app/logging';
+import { kafkaDefaults } from './kafka-defaults';
+
+/** Kafka error codes that mean "this principal may not do that" (ACL or IAM policy). */
+const AUTHORIZATION_TYPES = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
+]);
+
+export type KafkaFailureKind = 'authentication' | 'authorization' | 'other';
+
+interface ErrorLike {
+  name?: string;
+  type?: string;
+  message?: string;
+  cause?: unknown;
+  originalError?: unknown;
+}
+
+/**
+ * Whether an error (or anything in its cause chain, as kafkajs nests them) is a refused login, a
+ * refused operation, or something else (network, broker, ...). Credentials and ACLs do not fix
+ * themselves, so the first two must never be retried forever.
+ */
+export function classifyKafkaError(err: unknown): KafkaFailureKind {
+  const seen = new Set<unknown>();
+  let current: unknown = err;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const e = current as ErrorLike;
+    if (e.name === 'KafkaJSSASLAuthenticationError' || e.name === 'MskIamTokenError') return 'authentication';
+    if (e.type === 'SASL_AUTHENTICATION_FAILED' || e.type === 'ILLEGAL_SASL_STATE') return 'authentication';
+    if (e.type && AUTHORIZATION_TYPES.has(e.type)) return 'authorization';
+    current = e.cause ?? e.originalError;
+  }
+  return 'other';
+}
+
+/** Who tried to log in, for messages: never a password or token. */
+export function describeKafkaPrincipal(auth: KafkaAuth): string {
+  switch (auth.mode) {
+    case 'none':
+      return 'no authentication';
+    case 'scram':
+      return `SCRAM-SHA-512 user "${auth.username}"`;
+    case 'msk-iam':
+      return auth.roleArn
+        ? `MSK IAM role ${auth.roleArn} (session "${auth.sessionName}")`
+        : `MSK IAM default credentials (session "${auth.sessionName}")`;
+  }
+}
+
+/** The broker keeps refusing these credentials: the process should stop and say so. */
+export class KafkaAuthenticationError extends Error {
+  readonly retriable = false;
+  constructor(
+    readonly principal: string,
+    readonly brokers: string[],
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(
+      `Kafka authentication failed for ${principal} at ${brokers.join(',')} after ${attempts} attempt(s): ` +
+        `${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
+    this.name = 'KafkaAuthenticationError';
+  }
+}
+
+export interface AuthCheckOptions {
+  auth: KafkaAuth;
+  brokers: string[];
+  maxAttempts?: number;
+  backoffMs?: number;
+  logger?: Logger;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Logs in once (admin connect + DescribeCluster) before a service starts consuming. A refused login
+ * is retried a bounded number of times with growing pauses, then thrown as
+ * {@link KafkaAuthenticationError} naming the principal and the broker's reason. Other failures (broker
+ * down) are not this check's business: they are returned for readiness to report, and kafkajs backs off.
+ */
+export async function checkKafkaAuthentication(
+  kafka: Kafka,
+  options: AuthCheckOptions,
+): Promise<{ ok: true } | { ok: false; error: Error }> {
+  const maxAttempts = options.maxAttempts ?? kafkaDefaults.authFailure.maxAttempts;
+  const sleep = options.sleep ?? realSleep;
+  let backoff = options.backoffMs ?? kafkaDefaults.authFailure.backoffMs;
+  const principal = describeKafkaPrincipal(options.auth);
+  for (let attempt = 1; ; attempt++) {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      return { ok: true };
+    } catch (err) {
+      if (classifyKafkaError(err) !== 'authentication') return { ok: false, error: err as Error };
+      if (attempt >= maxAttempts) throw new KafkaAuthenticationError(principal, options.brokers, attempt, err);
+      options.logger?.warn('kafka authentication refused, will retry', {
+        principal,
+        attempt,
+        maxAttempts,
+        retryInMs: backoff,
+        error: (err as Error).message,
+      });
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, kafkaDefaults.authFailure.maxBackoffMs);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}
