@@ -3,20 +3,7 @@
  * and a message naming the variable; a valid config with secrets boots without printing them.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..');
-const TS_NODE = [join(ROOT, 'node_modules/.bin/ts-node'), '--transpile-only', '-r', 'tsconfig-paths/register'];
-const mainOf = (service: string) => join(ROOT, 'apps', service, 'src/main.ts');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { exited, freePort, mainOf, ROOT, TS_NODE } from './support/service-process';
 
 describe.each(['order-service', 'inventory-service', 'fraud-service', 's3-sink'])('%s boot', (service) => {
   it('exits 78 naming every invalid variable', () => {
@@ -62,8 +49,9 @@ describe('secrets at boot', () => {
       const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
       expect(((await ready.json()) as { checks: { kafka: { ok: boolean } } }).checks.kafka.ok).toBe(true);
     } finally {
+      // The child may already be gone (crashed at boot): kill() is then a no-op and exited() resolves.
       child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await exited(child);
     }
     expect(output).toContain('"mode":"scram"');
     expect(output).not.toContain(kafkaPassword);

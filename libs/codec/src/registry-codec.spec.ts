@@ -5,6 +5,7 @@ import {
   InvalidRecordError,
   MagicByteError,
   RegistryAuthError,
+  RegistryRejectedError,
   RegistryUnavailableError,
   SchemaMismatchError,
   SchemaNotRegisteredError,
@@ -225,6 +226,32 @@ describe('RegistryCodec', () => {
     expect(error.retriable).toBe(true);
     registry.failWith = undefined;
     await expect(codec.serializerFor('payments.v1', paymentV1)).resolves.toMatchObject({ schemaId: 1 });
+  });
+
+  it.each([400, 422])('dead-letters a request the registry refuses (%i): retrying cannot help', async (status) => {
+    const { codec, registry } = setup();
+    registry.failWith = Object.assign(new Error('Artifact ID is invalid'), { status });
+    const error = await failureOf(codec.serializerFor('payments.v1', paymentV1));
+    expect(error).toBeInstanceOf(RegistryRejectedError);
+    expect(error.retriable).toBe(false);
+  });
+
+  it.each([408, 429, 500, 503])('waits on a registry answering %i (busy or failing): retriable', async (status) => {
+    const { codec, registry } = setup();
+    registry.failWith = Object.assign(new Error('try later'), { status });
+    const error = await failureOf(codec.deserializerFor(paymentV1).decode(Buffer.from([0, 0, 0, 0, 1, 0])));
+    expect(error).toBeInstanceOf(RegistryUnavailableError);
+    expect(error.retriable).toBe(true);
+  });
+
+  it('reads Apicurio\'s "does not match any schema under the subject" as not registered, not as a wrong URL', async () => {
+    const { codec, registry } = setup();
+    registry.failWith = Object.assign(new Error('The given schema does not match any schema under the subject payments.v1-value'), {
+      name: 'ConfluentSchemaRegistryError',
+    });
+    const error = await failureOf(codec.serializerFor('payments.v1', paymentV1));
+    expect(error).toBeInstanceOf(SchemaNotRegisteredError);
+    expect(error.retriable).toBe(false);
   });
 
   it('refuses to produce with a schema that is not registered when auto-registration is off', async () => {

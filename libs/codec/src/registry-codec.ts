@@ -47,8 +47,9 @@ interface HttpishError {
   message?: string;
 }
 
-// The registry's own "not found" answers (Confluent error codes 40401 subject, 40403 schema).
-const REGISTRY_NOT_FOUND = /\b(Schema|Subject)\b.*not found/i;
+// The registry's own "not found" answers (Confluent error codes 40401 subject, 40403 schema). Apicurio
+// words a schema missing under an existing subject as "does not match any schema under the subject".
+const REGISTRY_NOT_FOUND = /\b(Schema|Subject)\b.*not found|does not match any schema under the subject/i;
 
 /** Sorts a registry client failure into the codec's error tree. */
 function classifyRegistryError(err: unknown, context: { schemaId?: number; subject?: string }): CodecError {

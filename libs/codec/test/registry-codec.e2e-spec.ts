@@ -4,18 +4,27 @@
  */
 import type { Kafka } from 'kafkajs';
 import { readFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '@app/config';
 import {
   avroSchema,
+  CorruptPayloadError,
   createSchemaRegistry,
   IncompatibleSchemaError,
+  InvalidRecordError,
   MagicByteError,
+  RegistryAuthError,
   RegistryCodec,
+  RegistryRejectedError,
   RegistryRequestCounter,
   RegistryUnavailableError,
+  SchemaMismatchError,
+  SchemaNotRegisteredError,
   TruncatedPayloadError,
   UnknownSchemaIdError,
+  valueSubject,
   type CodecError,
 } from '@app/codec';
 import { allTopics, exampleEvents, topics, type OrderPlaced } from '@app/contracts';
@@ -107,7 +116,7 @@ describe('RegistryCodec against the real registry', () => {
     ]);
   });
 
-  it('is refused by the registry when a schema breaks BACKWARD_TRANSITIVE', async () => {
+  it('is refused by the registry when a schema breaks BACKWARD_TRANSITIVE, naming the field', async () => {
     const { codec } = freshCodec();
     const topic = uniqueName('orders.order-placed.v1');
     await codec.encode(topic, topics.orderPlaced.schema, exampleEvents.orderPlaced);
@@ -116,6 +125,115 @@ describe('RegistryCodec against the real registry', () => {
     const error = await failureOf(codec.serializerFor(topic, avroSchema(breaking)));
     expect(error).toBeInstanceOf(IncompatibleSchemaError);
     expect(error.retriable).toBe(false);
+    // The registry's own verdict, not a local guess: its diff names the field, and it kept one version.
+    expect(error.message).toMatch(/loyaltyTier/);
+    const versions = await fetch(`${config.schemaRegistry.url}/subjects/${encodeURIComponent(valueSubject(topic))}/versions`);
+    expect(await versions.json()).toEqual([1]);
+  });
+
+  describe('on the production path (autoRegister: false)', () => {
+    it('refuses a schema that was never registered under the subject, as SchemaNotRegisteredError', async () => {
+      const topic = uniqueName('orders.order-placed.v1');
+      await freshCodec(true).codec.encode(topic, topics.orderPlaced.schema, exampleEvents.orderPlaced);
+      const { codec } = freshCodec(false);
+      // Registered: found, same id as the one the auto-registering producer got.
+      await expect(codec.serializerFor(topic, topics.orderPlaced.schema)).resolves.toMatchObject({ schemaId: expect.any(Number) });
+      // Not registered under an existing subject, and under a subject that does not exist at all.
+      for (const [t, schema] of [
+        [topic, orderPlacedV2],
+        [uniqueName('orders.order-placed.v1'), topics.orderPlaced.schema],
+      ] as const) {
+        const error = await failureOf(codec.serializerFor(t, schema));
+        expect(error).toBeInstanceOf(SchemaNotRegisteredError);
+        expect((error as SchemaNotRegisteredError).subject).toBe(valueSubject(t));
+        expect(error.retriable).toBe(false);
+      }
+    });
+  });
+
+  it('reports a request the registry refuses as a non-retriable RegistryRejectedError', async () => {
+    // Subjects longer than 512 characters are refused with 400 by the registry itself: sending the same
+    // request again can never succeed, so records must not wait for it.
+    for (const autoRegister of [true, false]) {
+      const { codec } = freshCodec(autoRegister);
+      const error = await failureOf(codec.serializerFor('t'.repeat(600), topics.orderPlaced.schema));
+      expect(error).toBeInstanceOf(RegistryRejectedError);
+      expect((error as RegistryRejectedError).status).toBe(400);
+      expect(error.message).toMatch(/512/);
+      expect(error.retriable).toBe(false);
+    }
+  });
+
+  it('reports a writer schema the reader cannot resolve as SchemaMismatchError, and corrupt bodies', async () => {
+    const { codec } = freshCodec();
+    const unrelated = avroSchema({ type: 'record', name: 'Unrelated', namespace: 'com.securecart.test', fields: [{ name: 'x', type: 'int' }] });
+    const foreign = await codec.encode(uniqueName('orders.order-placed.v1'), unrelated, { x: 1 });
+    const deserializer = codec.deserializerFor(topics.orderPlaced.schema);
+    const mismatch = await failureOf(deserializer.decode(foreign));
+    expect(mismatch).toBeInstanceOf(SchemaMismatchError);
+    expect(mismatch.retriable).toBe(false);
+
+    const good = await codec.encode(uniqueName('orders.order-placed.v1'), topics.orderPlaced.schema, exampleEvents.orderPlaced);
+    const corrupt = await failureOf(deserializer.decode(Buffer.concat([good, Buffer.from([1])])));
+    expect(corrupt).toBeInstanceOf(CorruptPayloadError);
+    expect(corrupt.retriable).toBe(false);
+  });
+
+  it('names the invalid field of a record that does not match its registered schema', async () => {
+    const { codec } = freshCodec();
+    const serializer = await codec.serializerFor(uniqueName('orders.order-placed.v1'), topics.orderPlaced.schema);
+    let error: unknown;
+    try {
+      serializer.encode({ ...exampleEvents.orderPlaced, grandTotal: 12.5 });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidRecordError);
+    expect((error as InvalidRecordError).paths).toEqual(['grandTotal']);
+    expect((error as InvalidRecordError).retriable).toBe(false);
+  });
+
+  describe('behind a gateway that demands credentials', () => {
+    // The local registry runs without auth, as most do behind an authenticating gateway: this proxy
+    // plays the gateway (401 without the right Basic credentials) and forwards to the real registry.
+    let gateway: Server;
+    let gatewayUrl: string;
+    const expected = 'Basic ' + Buffer.from('codec:right-password').toString('base64');
+    const upstream = new URL(config.schemaRegistry.url);
+
+    beforeAll(async () => {
+      gateway = createServer((req, res) => {
+        if (req.headers.authorization !== expected) {
+          res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error_code":40101,"message":"Unauthorized"}');
+          return;
+        }
+        const forward = request(
+          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        req.pipe(forward);
+      });
+      await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+      gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}${upstream.pathname}`;
+    });
+    afterAll(() => new Promise((resolve) => gateway.close(resolve)));
+
+    it('pauses (retriable RegistryAuthError) on wrong credentials and works with the right ones', async () => {
+      const topic = uniqueName('orders.order-placed.v1');
+      const wrong = new RegistryCodec(createSchemaRegistry({ url: gatewayUrl, username: 'codec', password: 'wrong' }), { autoRegister: true });
+      const produceError = await failureOf(wrong.serializerFor(topic, topics.orderPlaced.schema));
+      expect(produceError).toBeInstanceOf(RegistryAuthError);
+      expect(produceError.retriable).toBe(true);
+      const consumeError = await failureOf(wrong.deserializerFor(topics.orderPlaced.schema).decode(Buffer.from([0, 0, 0, 0, 1, 0])));
+      expect(consumeError).toBeInstanceOf(RegistryAuthError);
+
+      const right = new RegistryCodec(createSchemaRegistry({ url: gatewayUrl, username: 'codec', password: 'right-password' }), { autoRegister: true });
+      const bytes = await right.encode(topic, topics.orderPlaced.schema, exampleEvents.orderPlaced);
+      expect(await right.deserializerFor(topics.orderPlaced.schema).decode(bytes)).toEqual(exampleEvents.orderPlaced);
+    });
   });
 
   it('reports an id the registry does not know as UnknownSchemaIdError', async () => {

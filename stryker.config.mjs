@@ -1,0 +1,40 @@
+/* global process */
+// StrykerJS over one core lib at a time (`npm run test:mutation` runs them all and prints a score per
+// lib). Only the lib's unit tests run: the mutation score says what the fast suite catches.
+// MUTATION_LIB picks the lib (codec, contracts, config, kafka).
+const lib = process.env.MUTATION_LIB ?? 'config';
+
+// What is not worth mutating: re-export barrels and code generated from schemas/*.avsc (its generator
+// is tested in scripts/schemas, and the schemas themselves by libs/contracts' schema tests).
+const notMutated = [`!libs/${lib}/src/**/*.spec.ts`, `!libs/${lib}/src/index.ts`, `!libs/${lib}/src/generated/**`];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  checkers: ['typescript'],
+  tsconfigFile: 'test/mutation/tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: [`libs/${lib}/src/**/*.ts`, ...notMutated],
+  jest: {
+    projectType: 'custom',
+    enableFindRelatedTests: false,
+    config: {
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+      moduleFileExtensions: ['ts', 'js', 'json'],
+      moduleNameMapper: { '^@app/(.*)$': '<rootDir>/libs/$1/src' },
+      testMatch: [`<rootDir>/libs/${lib}/src/**/*.spec.ts`],
+    },
+  },
+  coverageAnalysis: 'perTest',
+  concurrency: 1,
+  timeoutMS: 20_000,
+  // The sandbox needs the libs and the TypeScript/Jest configs, not the stack's downloads or builds.
+  ignorePatterns: ['/*', '!/libs', '!/schemas', '!/package.json', '!/tsconfig.json', '!/tsconfig.base.json', '!/test', '/test/*', '!/test/mutation'],
+  tempDirName: 'coverage/stryker-tmp',
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: `coverage/mutation/${lib}.json` },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
+  thresholds: { high: 90, low: 80, break: null },
+};

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/* global process, console */
+// npm run test:mutation [-- <lib> ...] — StrykerJS over each core lib in turn (fastest first), at the
+// lowest CPU priority with one test runner, then one score line per lib. Not part of CI: on two cores
+// a full run takes far longer than the suite.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const CORE_LIBS = ['config', 'kafka', 'contracts', 'codec'];
+const TARGET = 80;
+const requested = process.argv.slice(2);
+const libs = requested.length > 0 ? requested : CORE_LIBS;
+
+/** Stryker's own score: killed + timed out over all valid mutants (compile errors excluded). */
+function scoreOf(reportPath) {
+  const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+  const count = { killed: 0, survived: 0, timeout: 0, noCoverage: 0 };
+  for (const file of Object.values(report.files)) {
+    for (const mutant of file.mutants) {
+      if (mutant.status === 'Killed') count.killed++;
+      else if (mutant.status === 'Timeout') count.timeout++;
+      else if (mutant.status === 'Survived') count.survived++;
+      else if (mutant.status === 'NoCoverage') count.noCoverage++;
+    }
+  }
+  const valid = count.killed + count.timeout + count.survived + count.noCoverage;
+  return { ...count, valid, score: valid === 0 ? 100 : (100 * (count.killed + count.timeout)) / valid };
+}
+
+const results = [];
+for (const lib of libs) {
+  if (!CORE_LIBS.includes(lib)) {
+    console.error(`unknown lib ${lib}: expected one of ${CORE_LIBS.join(', ')}`);
+    process.exit(2);
+  }
+  const started = Date.now();
+  const run = spawnSync('nice', ['-n', '19', join(ROOT, 'node_modules/.bin/stryker'), 'run', 'stryker.config.mjs'], {
+    cwd: ROOT,
+    env: { ...process.env, MUTATION_LIB: lib },
+    stdio: 'inherit',
+  });
+  const reportPath = join(ROOT, 'coverage/mutation', `${lib}.json`);
+  if (run.status !== 0 || !existsSync(reportPath)) {
+    results.push({ lib, failed: `stryker exited ${run.status}` });
+    continue;
+  }
+  results.push({ lib, minutes: (Date.now() - started) / 60_000, ...scoreOf(reportPath) });
+}
+
+console.log('\nmutation score per lib (unit tests only):');
+for (const r of results) {
+  if (r.failed) {
+    console.log(`  ${r.lib.padEnd(10)} FAILED (${r.failed})`);
+    continue;
+  }
+  console.log(
+    `  ${r.lib.padEnd(10)} ${r.score.toFixed(1).padStart(5)} %  ${r.score >= TARGET ? 'ok ' : 'LOW'}  ` +
+      `killed ${r.killed}, timeout ${r.timeout}, survived ${r.survived}, no coverage ${r.noCoverage} ` +
+      `(${r.minutes.toFixed(1)} min)`,
+  );
+}
+process.exitCode = results.every((r) => !r.failed && r.score >= TARGET) ? 0 : 1;
