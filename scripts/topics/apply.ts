@@ -1,4 +1,6 @@
 // npm run topics:apply — creates or updates every catalog topic and its DLQ on the configured cluster.
+// TOPICS_NAME_PREFIX (tests only) applies the layout to prefixed scratch copies instead, so a test can
+// watch the topics being created from nothing on a broker where the real ones already exist.
 import { loadConfig } from '@app/config';
 import { catalogLayout } from '@app/contracts';
 import { applyTopics, createKafkaClient } from '@app/kafka';
@@ -8,7 +10,9 @@ async function main(): Promise<void> {
   const admin = createKafkaClient(config.kafka).admin();
   await admin.connect();
   try {
-    const changes = await applyTopics(admin, catalogLayout());
+    const prefix = process.env.TOPICS_NAME_PREFIX ?? '';
+    const layout = catalogLayout().map((t) => ({ ...t, name: prefix + t.name }));
+    const changes = await applyTopics(admin, layout);
     for (const change of changes) {
       const { topic, action, ...detail } = change;
       console.log(`${action.padEnd(24)} ${topic}${Object.keys(detail).length ? ' ' + JSON.stringify(detail) : ''}`);
