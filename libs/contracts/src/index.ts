@@ -4,3 +4,7 @@ export type { TopicDefinition, TopicKey, EventOf, CleanupPolicy } from './topic-
 export { topicLayout, catalogLayout } from './topic-specs';
 export { exampleEvents } from './examples';
 export type { TopicLayout } from './topic-specs';
+export { serviceAccess, serviceAccessFor, kafkaGrantsFor, servicePrefix, CLUSTER_RESOURCE_NAME } from './access';
+export type { ServiceAccess, AccessTopic, KafkaGrant, KafkaOperation, KafkaPatternType, KafkaResourceType } from './access';
+export { iamPolicyStatementsFor, mskPermissionsFor, mskResourceArn, mskClusterArn, iamActionsFor } from './access-iam';
+export type { IamStatement, LakeRef, MskClusterRef } from './access-iam';
