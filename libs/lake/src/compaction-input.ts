@@ -1,0 +1,212 @@
+/**
+ * Reads raw segments (Avro object container files whose records wrap each event with its Kafka
+ * lineage) into the latest reader schema. Each file embeds its own writer schema, so one hour may mix
+ * schema versions: every file gets a resolver from its writer wrapper to the reader wrapper, and older
+ * rows come out with the reader's defaults, in the same rows as newer ones.
+ */
+import * as zlib from 'node:zlib';
+import type * as avro from 'avsc';
+import { parseAvroSchema, type AvroSchema } from '@app/codec';
+
+const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
+const SYNC_LENGTH = 16;
+
+/** One landed record: the event (in the reader schema) and where it came from. */
+export interface RawRow {
+  partition: number;
+  offset: number;
+  /** Kafka record timestamp. */
+  timestamp: Date;
+  key: Buffer | null;
+  headers: Record<string, Buffer>;
+  schemaId: number;
+  value: Record<string, unknown>;
+}
+
+export class RawSegmentError extends Error {
+  readonly retriable = false;
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+    this.name = 'RawSegmentError';
+  }
+}
+
+interface Cursor {
+  buf: Buffer;
+  pos: number;
+}
+
+/** Avro `long` (zig-zag varint); exact up to 2^53, which offsets and sizes never reach. */
+function readLong(c: Cursor): number {
+  let n = 0;
+  let scale = 1;
+  for (;;) {
+    if (c.pos >= c.buf.length) throw new Error('truncated varint');
+    const b = c.buf[c.pos++];
+    n += (b & 0x7f) * scale;
+    if (!(b & 0x80)) break;
+    scale *= 128;
+  }
+  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+}
+
+function readBytes(c: Cursor): Buffer {
+  const length = readLong(c);
+  if (length < 0 || c.pos + length > c.buf.length) throw new Error('truncated bytes');
+  const bytes = c.buf.subarray(c.pos, c.pos + length);
+  c.pos += length;
+  return bytes;
+}
+
+interface ContainerHeader {
+  schema: { fields?: { name: string; type: unknown }[] } & Record<string, unknown>;
+  codec: string;
+  sync: Buffer;
+  dataStart: number;
+}
+
+function readHeader(buf: Buffer): ContainerHeader {
+  if (buf.length < MAGIC.length || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not an Avro object container file');
+  const c: Cursor = { buf, pos: MAGIC.length };
+  const meta = new Map<string, Buffer>();
+  for (;;) {
+    let count = readLong(c);
+    if (count === 0) break;
+    if (count < 0) {
+      count = -count;
+      readLong(c); // block size in bytes, only useful for skipping
+    }
+    for (let i = 0; i < count; i++) meta.set(readBytes(c).toString('utf8'), Buffer.from(readBytes(c)));
+  }
+  const sync = buf.subarray(c.pos, c.pos + SYNC_LENGTH);
+  if (sync.length !== SYNC_LENGTH) throw new Error('truncated header');
+  const schemaText = meta.get('avro.schema');
+  if (!schemaText) throw new Error('no avro.schema in header');
+  return {
+    schema: JSON.parse(schemaText.toString('utf8')),
+    codec: meta.get('avro.codec')?.toString('utf8') ?? 'null',
+    sync,
+    dataStart: c.pos + SYNC_LENGTH,
+  };
+}
+
+type ZstdZlib = { zstdDecompressSync?: (buf: Buffer) => Buffer };
+
+function decompress(codec: string, data: Buffer): Buffer {
+  switch (codec) {
+    case 'null':
+      return data;
+    case 'deflate':
+      return zlib.inflateRawSync(data);
+    case 'zstandard': {
+      // Node's zlib has zstd from 22.15 / 23.8 on.
+      const zstd = (zlib as unknown as ZstdZlib).zstdDecompressSync;
+      if (!zstd) throw new Error('zstandard segments need Node >= 22.15');
+      return zstd(data);
+    }
+    default:
+      throw new Error(`unsupported codec ${codec}`);
+  }
+}
+
+interface DecodePlan {
+  reader: avro.Type;
+  resolver?: avro.Resolver;
+}
+
+// avsc's `equals` takes `{ strict }`; its typings omit it.
+type StrictlyComparable = { equals(other: avro.Type, opts: { strict: boolean }): boolean };
+
+/**
+ * Decodes raw segments into one reader schema. Plans (writer → reader resolvers) are cached per
+ * embedded writer schema text, so files of the same version share one.
+ */
+export class RawSegmentDecoder {
+  private readonly plans = new Map<string, DecodePlan>();
+  private readonly readerValueSchema: unknown;
+
+  constructor(readonly reader: AvroSchema) {
+    this.readerValueSchema = JSON.parse(reader.json);
+  }
+
+  /** Every row of one segment, in file order; throws {@link RawSegmentError} naming the key. */
+  *rows(key: string, buf: Buffer): Generator<RawRow> {
+    let header: ContainerHeader;
+    try {
+      header = readHeader(buf);
+    } catch (err) {
+      throw new RawSegmentError(key, (err as Error).message);
+    }
+    const plan = this.planFor(key, header);
+    const c: Cursor = { buf, pos: header.dataStart };
+    while (c.pos < buf.length) {
+      let count: number;
+      let block: Buffer;
+      try {
+        count = readLong(c);
+        const size = readLong(c);
+        if (size < 0 || c.pos + size + SYNC_LENGTH > buf.length) throw new Error('truncated block');
+        block = decompress(header.codec, buf.subarray(c.pos, c.pos + size));
+        c.pos += size;
+        if (!buf.subarray(c.pos, c.pos + SYNC_LENGTH).equals(header.sync)) throw new Error('sync marker mismatch');
+        c.pos += SYNC_LENGTH;
+      } catch (err) {
+        throw new RawSegmentError(key, (err as Error).message);
+      }
+      let pos = 0;
+      for (let i = 0; i < count; i++) {
+        const decoded = plan.reader.decode(block, pos, plan.resolver) as { value: WrappedRecord; offset: number };
+        if (decoded.offset < 0) throw new RawSegmentError(key, 'truncated record');
+        pos = decoded.offset;
+        const w = decoded.value;
+        yield {
+          partition: w._partition,
+          offset: w._offset,
+          timestamp: w._timestamp,
+          key: w._key,
+          headers: w._headers ?? {},
+          schemaId: w._schema_id,
+          value: w.value,
+        };
+      }
+    }
+  }
+
+  private planFor(key: string, header: ContainerHeader): DecodePlan {
+    const text = JSON.stringify(header.schema);
+    let plan = this.plans.get(text);
+    if (plan) return plan;
+    const fields = header.schema.fields;
+    if (!Array.isArray(fields) || !fields.some((f) => f.name === 'value')) {
+      throw new RawSegmentError(key, 'records have no `value` field: not a raw segment');
+    }
+    try {
+      const writer = parseAvroSchema(header.schema as avro.Schema);
+      const readerSchema = {
+        ...header.schema,
+        fields: fields.map((f) => (f.name === 'value' ? { ...f, type: this.readerValueSchema } : f)),
+      };
+      const reader = parseAvroSchema(readerSchema as avro.Schema);
+      plan = (writer as unknown as StrictlyComparable).equals(reader, { strict: true })
+        ? { reader: writer }
+        : { reader, resolver: reader.createResolver(writer) };
+    } catch (err) {
+      throw new RawSegmentError(key, `its writer schema cannot be read as ${this.reader.name}: ${(err as Error).message}`);
+    }
+    this.plans.set(text, plan);
+    return plan;
+  }
+}
+
+interface WrappedRecord {
+  _partition: number;
+  _offset: number;
+  _timestamp: Date;
+  _key: Buffer | null;
+  _headers: Record<string, Buffer> | null;
+  _schema_id: number;
+  value: Record<string, unknown>;
+}
