@@ -4,11 +4,10 @@
 // `--local-only` skips the registry (no stack running). `--seed-history` first registers every kept
 // version, so a fresh registry (CI's local stack) holds what production holds before the check.
 import { loadConfig } from '@app/config';
-import { valueSubject } from '@app/codec';
 import { allTopics } from '@app/contracts';
 import { incompatibilities } from './compatibility';
 import { historyOf, sameSchema } from './history';
-import { RegistryAdmin } from './registry-admin';
+import { RegistryAdmin, subjectOf } from './registry-admin';
 import { readSchemaFiles } from './schema-files';
 
 function checkLocally(): string[] {
@@ -55,7 +54,7 @@ async function checkAgainstRegistry(): Promise<string[]> {
       failures.push(`schemas/${schema.id}.avsc is not used by any topic in the catalog (libs/contracts)`);
       continue;
     }
-    const subject = valueSubject(topic.name);
+    const subject = subjectOf(topic.name);
     if (process.argv.includes('--seed-history')) await seedHistory(registry, subject, schema.id);
     const verdict = await registry.checkCompatibility(subject, schema.text);
     if (!verdict.compatible) {
