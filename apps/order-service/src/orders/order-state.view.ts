@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from '@app/logging';
+import { KAFKA, LOGGER } from '@app/platform';
+import { isFinal, type OrderView } from './order-fan-in';
+import { ORDER_STATE_TOPIC } from './order-topics';
+
+/**
+ * Shared state for reads: every order-service instance tails the compacted order-state topic (written
+ * only by the fan-in, in its transactions; read_committed) into memory, so any instance answers
+ * GET /orders/:id for any order without routing to the partition owner. The price is a short lag
+ * (one commit) between the fan-in deciding and a read seeing it; long-polls wait that lag out.
+ */
+@Injectable()
+export class OrderStateView implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly orders = new Map<string, OrderView>();
+  private readonly changes = new EventEmitter();
+  private consumer?: Consumer;
+
+  constructor(
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.changes.setMaxListeners(0);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // A group of its own per instance (nothing committed): every instance reads the whole topic.
+    this.consumer = this.kafka.consumer({ groupId: `order-service.view-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: ORDER_STATE_TOPIC, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          const orderId = message.key?.toString();
+          if (!orderId) continue;
+          if (!message.value) {
+            this.orders.delete(orderId);
+            continue;
+          }
+          try {
+            this.apply(JSON.parse(message.value.toString()) as OrderView);
+          } catch (err) {
+            this.logger.warn('unreadable order-state record', { orderId, error: String(err) });
+          }
+        }
+      },
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  /** Adds or replaces an order; also used right after a POST so this instance reads its own write at once. */
+  apply(view: OrderView): void {
+    const known = this.orders.get(view.orderId);
+    // The provisional PENDING from a POST must not hide a later state that arrived first.
+    if (known && known.status !== 'PENDING' && view.status === 'PENDING' && !view.customerId) return;
+    this.orders.set(view.orderId, view);
+    this.changes.emit(view.orderId, view);
+  }
+
+  get(orderId: string): OrderView | undefined {
+    return this.orders.get(orderId);
+  }
+
+  /** Resolves with the order once `until` holds for it, or with whatever is known when the time is up. */
+  waitFor(orderId: string, until: (view: OrderView) => boolean, timeoutMs: number): Promise<OrderView | undefined> {
+    const now = this.orders.get(orderId);
+    if (now && until(now)) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const listener = (view: OrderView) => {
+        if (!until(view)) return;
+        clearTimeout(timer);
+        this.changes.off(orderId, listener);
+        resolve(view);
+      };
+      const timer = setTimeout(() => {
+        this.changes.off(orderId, listener);
+        resolve(this.orders.get(orderId));
+      }, timeoutMs);
+      this.changes.on(orderId, listener);
+    });
+  }
+
+  waitForFinal(orderId: string, timeoutMs: number): Promise<OrderView | undefined> {
+    return this.waitFor(orderId, (view) => isFinal(view.status), timeoutMs);
+  }
+}
