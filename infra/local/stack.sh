@@ -8,6 +8,10 @@
 #   stack.sh status   one line per component
 #
 # STACK=docker runs docker-compose.kafka.yml (Redpanda + MinIO) on the same ports instead.
+#
+# A second, independent stack (tests of this script) sets STACK_STATE_DIR, the LOCAL_*_PORT variables
+# and, to start only some components, STACK_COMPONENTS (e.g. "s3"). Defaults: .local-stack, the ports
+# below, all three components.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,7 +33,11 @@ SCRAM_ADMIN_PASSWORD="${LOCAL_SCRAM_ADMIN_PASSWORD:-admin-secret}"
 SCRAM_APP_USER="${LOCAL_SCRAM_APP_USER:-securecart-app}"
 SCRAM_APP_PASSWORD="${LOCAL_SCRAM_APP_PASSWORD:-securecart-app-secret}"
 
-COMPONENTS=(kafka registry s3)
+read -r -a COMPONENTS <<<"${STACK_COMPONENTS:-kafka registry s3}"
+for c in "${COMPONENTS[@]}"; do
+  case "$c" in kafka|registry|s3) ;; *) printf '[stack] ERROR: unknown component %s in STACK_COMPONENTS\n' "$c" >&2; exit 1 ;; esac
+done
+has_component() { [[ " ${COMPONENTS[*]} " == *" $1 "* ]]; }
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -57,7 +65,32 @@ port_of() {
   esac
 }
 
+# Every port a component listens on: its service port first, then the ones beside it.
+ports_of() {
+  case "$1" in
+    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT $KAFKA_SASL_PORT" ;;
+    registry) echo "$REGISTRY_PORT $REGISTRY_MANAGEMENT_PORT" ;;
+    s3) echo "$S3_PORT" ;;
+  esac
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Before anything starts: a port taken by someone else fails `up` at once, naming the component, the
+# port and the log it would have written, instead of after the other JVMs have spent a minute starting.
+check_ports_free() {
+  local name port taken=0
+  for name in "${COMPONENTS[@]}"; do
+    is_running "$name" && continue
+    for port in $(ports_of "$name"); do
+      if port_in_use "$port"; then
+        log "ERROR: $name: port $port is taken by a process this stack did not start (another broker, registry or S3 server, or Docker's stack?); log: $(log_file "$name")"
+        taken=1
+      fi
+    done
+  done
+  (( taken == 0 )) || die "nothing started: free the port(s) above or set the LOCAL_*_PORT variables"
+}
 
 # Starts a command in its own session so `down` can stop it and anything it spawned by process group.
 spawn() {
@@ -207,21 +240,22 @@ bring_up() {
 cmd_up() {
   local t0=$SECONDS cold=warm
   [[ -d "$ROOT/node_modules/kafkajs" ]] || die "run npm ci first: the readiness probes use the project's own clients"
+  check_ports_free
   mkdir -p "$DOWNLOADS"
   [[ -f "$(kafka_libs_dir)/.complete" && -f "$DOWNLOADS/apicurio-registry-$APICURIO_VERSION/.complete" ]] || cold=cold
   # Downloads run in parallel: they are network- and disk-bound, not CPU-bound.
-  local pids=() failed=0
-  fetch_kafka & pids+=($!)
-  fetch_registry & pids+=($!)
-  fetch_s3 & pids+=($!)
+  local pids=() failed=0 name
+  for name in "${COMPONENTS[@]}"; do "fetch_$name" & pids+=($!); done
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   (( failed == 0 )) || die "a download failed (see above)"
   # The three are independent: start them together and wait for all.
-  local name starts=() failed_up=0
+  local starts=() failed_up=0
   for name in "${COMPONENTS[@]}"; do bring_up "$name" & starts+=($!); done
   for p in "${starts[@]}"; do wait "$p" || failed_up=1; done
   (( failed_up == 0 )) || die "the stack did not come up (see above)"
-  node --no-warnings "$HERE/probe.js" create-lake-bucket || die "s3: could not create the lake bucket; log: $(log_file s3)"
+  if has_component s3; then
+    node --no-warnings "$HERE/probe.js" create-lake-bucket || die "s3: could not create the lake bucket; log: $(log_file s3)"
+  fi
   log "stack ready in $((SECONDS - t0))s ($cold start): kafka 127.0.0.1:$KAFKA_PORT (SCRAM 127.0.0.1:$KAFKA_SASL_PORT), registry http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7, s3 http://127.0.0.1:$S3_PORT"
 }
 
