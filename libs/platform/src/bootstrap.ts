@@ -4,7 +4,16 @@ import { NestFactory } from '@nestjs/core';
 import type { DynamicModule } from '@nestjs/common';
 import { ConfigError, loadConfig, redactConfig, type AppConfig, type ServiceIdentity } from '@app/config';
 import { createLogger, type Logger } from '@app/logging';
+import { attachKafkaTransport } from './kafka-transport.module';
 import { NestJsonLogger } from './nest-json-logger';
+
+export interface BootstrapOptions {
+  /**
+   * Attach the app's Kafka transport (`KafkaTransportModule.forRoot(...)` in the root module): its
+   * `@EventPattern` handlers start consuming before the HTTP port opens.
+   */
+  kafkaTransport?: boolean;
+}
 
 /**
  * Boots one service: validates the whole config (exiting with the bad variables named), starts the
@@ -13,6 +22,7 @@ import { NestJsonLogger } from './nest-json-logger';
 export async function bootstrapService(
   identity: ServiceIdentity,
   rootModule: (config: AppConfig, logger: Logger) => DynamicModule,
+  options: BootstrapOptions = {},
 ): Promise<void> {
   // A developer's .env fills in what the real environment leaves unset (never overrides it).
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -41,6 +51,12 @@ export async function bootstrapService(
   }
   const app = await NestFactory.create(root, { logger: new NestJsonLogger(logger) });
   app.enableShutdownHooks();
+  if (options.kafkaTransport) {
+    attachKafkaTransport(app);
+    // Modules' init hooks (punctuations, warm-ups) run before the first record is consumed.
+    await app.init();
+    await app.startAllMicroservices();
+  }
   await app.listen(config.http.port, config.http.host);
   logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
 }

@@ -1,2 +1,11 @@
 export { NonRetriableError } from './handler';
 export type { HandlerContext, InboundRecord, OutboundRecord, RecordHandler, StateStore } from './handler';
+export { KafkaRuntime } from './kafka-runtime';
+export type { AvroTopic, InternalTopic, KafkaRuntimeOptions, Punctuator } from './kafka-runtime';
+export { runtimeDefaults } from './runtime-defaults';
+export type { RuntimeDefaults, RuntimeTuning } from './runtime-defaults';
+export { coPartitionedAssigner, planTasks, CO_PARTITIONED_ASSIGNER } from './co-partitioned-assigner';
+export { DLQ_HEADERS, dlqTopicOf } from './dead-letter';
+export { classify, isFencing, JsonDecodeError, TaskFencedError } from './errors';
+export { TaskStore } from './task-store';
+export { parseTraceparent, formatTraceparent, TRACEPARENT } from './trace-context';

@@ -28,3 +28,5 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+export { readTopic, committedOffsets, endOffsets } from './kafka-topics';
+export type { ReadMessage } from './kafka-topics';
