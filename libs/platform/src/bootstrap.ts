@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { ConfigError, loadConfig, redactConfig, type AppConfig, type ServiceIdentity } from '@app/config';
 import { createLogger, type Logger } from '@app/logging';
 import { attachKafkaTransport } from './kafka-transport.module';
@@ -13,6 +13,8 @@ export interface BootstrapOptions {
    * `@EventPattern` handlers start consuming before the HTTP port opens.
    */
   kafkaTransport?: boolean;
+  /** Runs right after the app is created, before the transport attaches and the port opens (body limits, OpenAPI). */
+  configure?: (app: INestApplication) => void | Promise<void>;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function bootstrapService(
   }
   const app = await NestFactory.create(root, { logger: new NestJsonLogger(logger) });
   app.enableShutdownHooks();
+  await options.configure?.(app);
   if (options.kafkaTransport) {
     attachKafkaTransport(app);
     // Modules' init hooks (punctuations, warm-ups) run before the first record is consumed.
