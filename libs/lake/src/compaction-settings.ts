@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '@app/config';
+import { parseByteSize, parseDurationMs } from './lake-settings';
 
 const MIB = 1024 * 1024;
 
@@ -18,31 +19,13 @@ export const compactionDefaults = {
   orphanGraceMs: 3_600_000,
 } as const;
 
-const DURATION = /^(\d+)\s*(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90s`, `10m`, `7d`, `250ms` → milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const match = DURATION.exec(text.trim());
-  return match ? Number(match[1]) * UNIT_MS[match[2]] : undefined;
-}
-
-const BYTES = /^(\d+)\s*(b|kib|mib|gib|kb|mb|gb)?$/i;
-const UNIT_BYTES: Record<string, number> = { b: 1, kib: 1024, mib: MIB, gib: 1024 * MIB, kb: 1000, mb: 1_000_000, gb: 1_000_000_000 };
-
-/** `268435456`, `256MiB`, `64mb` → bytes. */
-export function parseBytes(text: string): number | undefined {
-  const match = BYTES.exec(text.trim());
-  return match ? Number(match[1]) * UNIT_BYTES[(match[2] ?? 'b').toLowerCase()] : undefined;
-}
-
 const compactionEnvironment = z.object({
   LAKE_COMPACT_TARGET_BYTES: z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return compactionDefaults.targetFileBytes;
-      const bytes = parseBytes(v);
+      const bytes = parseByteSize(v);
       if (bytes === undefined || bytes < 1024) {
         ctx.addIssue({ code: 'custom', message: 'expected a size of at least 1KiB, e.g. 268435456 or 256MiB' });
         return z.NEVER;
@@ -54,7 +37,7 @@ const compactionEnvironment = z.object({
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return compactionDefaults.rawRetentionMs;
-      const ms = parseDuration(v);
+      const ms = parseDurationMs(v);
       if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: 'expected a duration such as 7d, 48h or 90m' });
         return z.NEVER;

@@ -1,0 +1,36 @@
+/**
+ * One compaction job as the sink's hour-close consumer and `npm run lake:compact` run it: resolve the
+ * newest reader schema, compact the hour, then expire raw segments past retention for the topic.
+ */
+import type { SchemaRegistryConfig } from '@app/config';
+import type { ObjectStore } from '@app/object-store';
+import { compactHour, expireRawSegments, type CompactionProgress, type CompactionResult } from './compaction';
+import { latestReaderSchema } from './compaction-reader';
+import type { CompactionSettings } from './compaction-settings';
+
+export interface CompactionJob {
+  store: ObjectStore;
+  registry: SchemaRegistryConfig;
+  settings: CompactionSettings;
+  /** Per-topic event-time field (`SINK_EVENT_TIME_FIELDS`); `occurredAt` otherwise. */
+  eventTimeFields?: Record<string, string>;
+  workDir?: string;
+  onProgress?: (event: CompactionProgress) => void;
+}
+
+export interface CompactionJobResult extends CompactionResult {
+  expiredRawSegments: number;
+}
+
+export async function runCompaction(job: CompactionJob, topic: string, hour: string): Promise<CompactionJobResult> {
+  const reader = await latestReaderSchema(topic, job.registry);
+  const result = await compactHour(job.store, topic, hour, {
+    reader,
+    eventTimeField: job.eventTimeFields?.[topic],
+    targetFileBytes: job.settings.targetFileBytes,
+    workDir: job.workDir,
+    onProgress: job.onProgress,
+  });
+  const expired = await expireRawSegments(job.store, topic, job.settings.rawRetentionMs);
+  return { ...result, expiredRawSegments: expired.deletedKeys.length };
+}

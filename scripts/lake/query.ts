@@ -1,0 +1,49 @@
+// npm run query -- "<SQL>" — DuckDB over the curated lake: one view per topic (dots and dashes become
+// underscores: orders_order_placed_v1), Hive partition columns dt and hour. Only the files the hours'
+// manifests name are read; a lake on S3 is fetched into .lake-cache/ first (LAKE_QUERY_CACHE).
+//   --json      one JSON object per row instead of a table
+//   --tables    list the views and what they hold
+import { resolve } from 'node:path';
+import { LakeQuery } from '@app/lake';
+import { fail, formatTable, openLake, parseArgs } from './lake-cli';
+
+async function main(): Promise<void> {
+  const { options, positional } = parseArgs(process.argv.slice(2));
+  const sql = positional.join(' ').trim();
+  const { store, lakeUrl } = openLake('lake-query');
+  const cacheDir = resolve(process.env.LAKE_QUERY_CACHE ?? '.lake-cache');
+  const query = await LakeQuery.open(store, { cacheDir, onProgress: (m) => console.error(m) });
+  try {
+    if (options.tables || !sql) {
+      const topics = await query.topics();
+      if (topics.length === 0) {
+        console.error(`No compacted hours in ${lakeUrl}curated/ yet. Compact one: npm run lake:compact -- --topic <topic> --hour YYYY-MM-DDTHH (npm run lake:status lists the closed hours).`);
+      } else {
+        console.log(formatTable(['view', 'topic', 'hours', 'rows'], topics.map((t) => [t.view, t.topic, t.hours, t.rows])));
+      }
+      if (!sql) console.error('\nUsage: npm run query -- "select count(*) from orders_order_placed_v1"');
+      return;
+    }
+    const views = await query.prepare(sql);
+    console.error(`lake ${lakeUrl}: ${views.map((v) => `${v.view} (${v.hours} hours, ${v.rows} rows)`).join(', ') || 'no topic views referenced'}`);
+    let result;
+    try {
+      result = await query.run(sql);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/Table with name (\S+) does not exist/i.test(message)) {
+        throw new Error(`${message}\nNo compacted data for that name. npm run query -- --tables lists the views; npm run lake:status shows which hours are closed and compacted.`);
+      }
+      throw err;
+    }
+    if (options.json) for (const row of result.rows) console.log(JSON.stringify(Object.fromEntries(result.columns.map((c, i) => [c, row[i]]))));
+    else {
+      console.log(formatTable(result.columns, result.rows));
+      console.error(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`);
+    }
+  } finally {
+    query.close();
+  }
+}
+
+main().catch((err) => fail('query', err, process.env.LAKE_URL));
