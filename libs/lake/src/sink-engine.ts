@@ -1,0 +1,633 @@
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { SchemaRegistryConfig } from '@app/config';
+import type { Logger } from '@app/logging';
+import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '@app/object-store';
+import { DLQ_HEADERS, dlqTopicOf } from '@app/runtime';
+import { closeHour, ensureHourCloseTopic, hourClosePublisher, HourTracker, scanRawHours, type DueHour } from './hour-close';
+import type { CrashPoint, LandingSettings } from './lake-settings';
+import { HOUR_CLOSE_TOPIC, hourOf } from './manifest';
+import { LandingPlans } from './sink-schemas';
+import type { SinkMetrics } from './sink-metrics';
+import { cutMarkerKey, PartitionWriter, WRITER_STATES, type CutMarker, type WriterState } from './sink-partition-writer';
+
+export interface LandingSinkDeps {
+  kafka: Kafka;
+  store: ObjectStore;
+  registry: SchemaRegistryConfig;
+  settings: LandingSettings;
+  logger: Logger;
+  metrics?: SinkMetrics;
+  /** Service name written into DLQ headers. */
+  service?: string;
+  /** Test hook: called at `settings.crashAt` (the app passes one that SIGKILLs the process). */
+  crash?: (point: CrashPoint) => void;
+  now?: () => number;
+}
+
+/** One writer's state as `/sink/writers` and logs show it. */
+export interface WriterStatus {
+  topic: string;
+  partition: number;
+  state: WriterState;
+  windowStart?: string;
+  lastOffset?: string;
+  openFiles: number;
+  bufferedBytes: number;
+  replayingTo?: string;
+}
+
+/** Runs `task`s one at a time, in order: batches, timers and rebalances never interleave. */
+class SerialLock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function isRetriable(err: unknown): boolean {
+  return (err as { retriable?: unknown } | null)?.retriable === true;
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name || err.constructor.name : typeof err;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The s3-sink's landing loop: consumes the topics, writes every record exactly once into hourly raw
+ * segments, commits offsets only after the segments are uploaded, and closes hours.
+ *
+ * Exactly once: a partition's window (records since its last commit) is flushed as a whole (a *cut*),
+ * then the offset after its last record is committed, so every committed offset is a window boundary
+ * and a replay starts from the same empty state. Segment names come from the first record of each
+ * (hour, schema) group in the window, so a replay names them the same. Triggers that depend only on the
+ * records (row count, bytes, age in Kafka record time, open files per partition) cut at the same record
+ * on replay; triggers that depend on timing (idle flush, memory pressure, shutdown, hour close) are
+ * recorded first in a cut marker (`_sink/cuts/...`, written with If-None-Match) that a replay of that
+ * window reads and obeys. Segments are written with If-None-Match too: an existing key holds the same
+ * bytes (same records, same key-derived sync marker), so "already there" counts as uploaded.
+ */
+export class LandingSink {
+  private readonly lock = new SerialLock();
+  private readonly writers = new Map<string, PartitionWriter>();
+  private readonly plans: LandingPlans;
+  private readonly tracker: HourTracker;
+  private readonly now: () => number;
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private tickTimer?: NodeJS.Timeout;
+  private ticking = false;
+  private closing: Promise<void> = Promise.resolve();
+  private readonly closeQueue: DueHour[] = [];
+  private openFiles = 0;
+  private bufferedBytes = 0;
+  private cutsWithFiles = 0;
+  private topics: string[] = [];
+  private readonly unscanned = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly deps: LandingSinkDeps) {
+    const s = deps.settings;
+    this.now = deps.now ?? Date.now;
+    this.plans = new LandingPlans(deps.registry, s.eventTimeFields, 'occurredAt', s.masks, s.maskSalt);
+    this.tracker = new HourTracker(s.allowedLatenessMs, s.idleCloseMs, this.now());
+  }
+
+  /** The topics being landed (resolved at start). */
+  get subscribedTopics(): readonly string[] {
+    return this.topics;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, settings, logger } = this.deps;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const wanted =
+        'names' in settings.topics
+          ? settings.topics.names
+          : [...existing].filter(
+              (t) =>
+                (settings.topics as { pattern: RegExp }).pattern.test(t) &&
+                !t.startsWith('__') &&
+                !t.endsWith('.dlq') &&
+                !t.startsWith('s3-sink.'),
+            );
+      const missing = wanted.filter((t) => !existing.has(t));
+      if (missing.length > 0) logger.warn('sink topics missing, not landed until a restart', { missing });
+      this.topics = wanted.filter((t) => existing.has(t)).sort();
+      await ensureHourCloseTopic(admin);
+      const dlqs = this.topics.map(dlqTopicOf).filter((t) => !existing.has(t));
+      if (dlqs.length > 0) {
+        await admin.createTopics({ waitForLeaders: true, topics: dlqs.map((topic) => ({ topic, numPartitions: 3 })) });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    for (const t of this.topics) this.unscanned.add(t);
+    this.producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+    await this.producer.connect();
+    this.tickTimer = setInterval(() => void this.tick(), settings.tickMs);
+    if (this.topics.length === 0) {
+      logger.warn('no topics to land');
+      return;
+    }
+    const consumer = kafka.consumer({
+      groupId: settings.groupId,
+      sessionTimeout: 45_000,
+      heartbeatInterval: 3_000,
+      // kafkajs waits up to 5 s for a fetch to fill by default: a latency trap at low rates.
+      maxWaitTimeInMs: 500,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      void this.lock.run(async () => this.onAssignment(event.payload.memberAssignment));
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics, fromBeginning: settings.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.lock.run(() => this.onBatch(payload)),
+    });
+    logger.info('landing', { topics: this.topics, lake: this.deps.store.url, group: settings.groupId });
+  }
+
+  /** Flushes and commits every open window it can, then leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.tickTimer);
+    for (const w of this.writers.values()) clearTimeout(w.resumeTimer);
+    const consumer = this.consumer;
+    if (consumer) {
+      // A graceful stop commits what it holds, so the next owner replays less; a crash is fine too.
+      await this.lock.run(async () => {
+        for (const w of this.writers.values()) {
+          if (w.state === 'WRITING' && w.windowOpen && !w.marker) await this.cut(w, 'shutdown');
+        }
+      });
+      await consumer.disconnect();
+    }
+    await this.closing;
+    await this.producer?.disconnect();
+  }
+
+  /** Writer states, for `/sink/writers` and tests. */
+  writerStatus(): WriterStatus[] {
+    return [...this.writers.values()]
+      .map((w) => ({
+        topic: w.topic,
+        partition: w.partition,
+        state: w.state,
+        windowStart: w.windowStart?.toString(),
+        lastOffset: w.lastOffset?.toString(),
+        openFiles: w.segments.size,
+        bufferedBytes: w.bufferedBytes,
+        replayingTo: w.marker?.to,
+      }))
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  }
+
+  private writerFor(topic: string, partition: number): PartitionWriter {
+    const key = `${topic}\u0000${partition}`;
+    let w = this.writers.get(key);
+    if (!w) {
+      w = new PartitionWriter(topic, partition, (writer, from, to) => {
+        const m = this.deps.metrics;
+        if (!m) return;
+        m.writerTransitions.inc({ from, to });
+        m.writerState.set({ topic: writer.topic, partition: String(writer.partition), state: from }, 0);
+        m.writerState.set({ topic: writer.topic, partition: String(writer.partition), state: to }, 1);
+      });
+      this.deps.metrics?.writerState.set({ topic, partition: String(partition), state: 'IDLE' }, 1);
+      this.writers.set(key, w);
+    }
+    return w;
+  }
+
+  /** Drops a writer's window, keeping the process-wide counters right. */
+  private dropWindow(w: PartitionWriter): void {
+    this.openFiles -= w.segments.size;
+    this.bufferedBytes -= w.clearWindow();
+    this.updateGauges();
+  }
+
+  private updateGauges(): void {
+    this.deps.metrics?.openFiles.set(this.openFiles);
+    this.deps.metrics?.bufferedBytes.set(this.bufferedBytes);
+  }
+
+  /** After every (re)join Kafka replays each assigned partition from its committed offset: start clean. */
+  private async onAssignment(assignment: Record<string, number[]>): Promise<void> {
+    const assigned = new Map<string, Set<number>>();
+    for (const [topic, partitions] of Object.entries(assignment)) assigned.set(topic, new Set(partitions));
+    for (const [key, w] of this.writers) {
+      this.dropWindow(w);
+      w.needsMarkerLookup = true;
+      if (w.state !== 'BACKING_OFF') w.transition('IDLE');
+      if (!assigned.get(w.topic)?.has(w.partition)) {
+        clearTimeout(w.resumeTimer);
+        for (const state of WRITER_STATES) {
+          this.deps.metrics?.writerState.remove({ topic: w.topic, partition: String(w.partition), state });
+        }
+        this.writers.delete(key);
+      }
+    }
+    this.tracker.forgetPartitionsExcept(assigned);
+    this.deps.logger.info('partitions assigned', { assignment });
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const w = this.writerFor(batch.topic, batch.partition);
+    if (w.state === 'BACKING_OFF' || this.stopped) return;
+    let n = 0;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.stopped) break;
+      if (!(await this.onRecord(w, message))) break;
+      resolveOffset(message.offset);
+      if (++n % 2_000 === 0) await heartbeat();
+    }
+    this.deps.metrics?.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    await heartbeat();
+  }
+
+  /** Lands one record; false when the partition stopped (backing off, or replaying an earlier cut). */
+  private async onRecord(w: PartitionWriter, message: KafkaMessage): Promise<boolean> {
+    const s = this.deps.settings;
+    const offset = BigInt(message.offset);
+    const timestamp = Number(message.timestamp);
+    const now = this.now();
+    if (w.marker && w.windowOpen && offset > BigInt(w.marker.to)) {
+      // The marked last record is gone (compacted away): the window ends before this one, as it did then.
+      if (!(await this.cut(w, 'marker'))) return false;
+    }
+    if (!w.windowOpen) {
+      if (w.needsMarkerLookup) {
+        w.transition('RECOVERING');
+        try {
+          w.marker = await this.readMarker(w.topic, w.partition, offset);
+        } catch (err) {
+          this.backoff(w, offset, err);
+          return false;
+        }
+        w.needsMarkerLookup = false;
+        if (w.marker) this.deps.logger.info('replaying a cut window', { topic: w.topic, partition: w.partition, from: w.marker.from, to: w.marker.to });
+      }
+      w.openWindow(offset, timestamp, now);
+      w.transition('WRITING');
+    }
+    const value = message.value;
+    let schemaId: number;
+    let eventTime: number;
+    let landed: Buffer;
+    let plan;
+    try {
+      schemaId = this.plans.schemaIdOf(value);
+      const planned = this.plans.planFor(w.topic, schemaId);
+      plan = planned instanceof Promise ? await planned : planned;
+      const body = value!.subarray(5);
+      eventTime = plan.eventTime(body);
+      landed = plan.landedValue(body);
+    } catch (err) {
+      if (isRetriable(err)) {
+        this.backoff(w, w.windowStart!, err);
+        return false;
+      }
+      try {
+        await this.deadLetter(w, message, err);
+      } catch (dlqErr) {
+        this.backoff(w, w.windowStart!, dlqErr);
+        return false;
+      }
+      w.lastOffset = offset;
+      w.lastRecordAt = now;
+      return this.afterRecord(w, offset, timestamp);
+    }
+    const hour = hourOf(eventTime);
+    const filesBefore = w.segments.size;
+    const segment = w.segmentFor(hour, schemaId, offset, plan.wrapperSchemaJson, plan.maskedFields, {
+      blockBytes: s.blockBytes,
+      deflateLevel: s.deflateLevel,
+    });
+    this.openFiles += w.segments.size - filesBefore;
+    const before = segment.builder.bufferedBytes;
+    segment.builder.append(
+      { partition: w.partition, offset, timestamp, key: message.key ?? null, headers: message.headers as IHeaders, schemaId },
+      landed,
+      eventTime,
+    );
+    const grown = segment.builder.bufferedBytes - before;
+    w.bufferedBytes += grown;
+    this.bufferedBytes += grown;
+    w.lastOffset = offset;
+    w.lastRecordAt = now;
+    this.tracker.observe(w.topic, w.partition, eventTime, now);
+    return this.afterRecord(w, offset, timestamp, segment.builder.stats);
+  }
+
+  /** Decides whether the window ends at this record. */
+  private async afterRecord(
+    w: PartitionWriter,
+    offset: bigint,
+    timestamp: number,
+    stats?: { rows: number; rawBytes: number },
+  ): Promise<boolean> {
+    const s = this.deps.settings;
+    if (w.marker) return offset >= BigInt(w.marker.to) ? this.cut(w, 'marker') : true;
+    // Deterministic triggers: functions of the window's records only, so a replay cuts at the same record.
+    let reason: string | undefined;
+    if (stats && stats.rows >= s.rotateRecords) reason = 'records';
+    else if (stats && stats.rawBytes >= s.rotateBytes) reason = 'bytes';
+    else if (timestamp - w.windowFirstTimestamp >= s.rotateAgeMs) reason = 'age';
+    else if (w.segments.size >= s.maxPartitionFiles) reason = 'partition-files';
+    if (reason) return this.cut(w, reason);
+    if (this.openFiles > s.maxOpenFiles || this.bufferedBytes > s.maxBufferBytes) return this.relieveMemory(w);
+    return true;
+  }
+
+  /** Over the process-wide cap: flush the oldest window (recorded in its marker, so replays agree). */
+  private async relieveMemory(current: PartitionWriter): Promise<boolean> {
+    let oldest: PartitionWriter | undefined;
+    for (const w of this.writers.values()) {
+      if (w.state !== 'WRITING' || !w.windowOpen || w.marker || w.segments.size === 0) continue;
+      if (!oldest || w.windowOpenedAt < oldest.windowOpenedAt) oldest = w;
+    }
+    if (!oldest) return true;
+    const ok = await this.cut(oldest, 'memory');
+    return oldest === current ? ok : true;
+  }
+
+  private crashPoint(point: CrashPoint): void {
+    const at = this.deps.settings.crashAt;
+    if (at && at.point === point && at.cut === this.cutsWithFiles) {
+      this.deps.logger.warn('test crash hook', { point, cut: this.cutsWithFiles });
+      this.deps.crash?.(point);
+    }
+  }
+
+  /**
+   * Flushes the writer's whole window: cut marker (unless replaying one), every open segment with
+   * If-None-Match, then the offset after the window's last record. False when the partition backs off.
+   */
+  private async cut(w: PartitionWriter, reason: string): Promise<boolean> {
+    const { store, metrics, logger } = this.deps;
+    const from = w.windowStart!;
+    const to = w.lastOffset ?? from;
+    const segments = [...w.segments.values()];
+    if (w.lastOffset === undefined) {
+      // Nothing read yet in this window.
+      this.dropWindow(w);
+      w.transition('IDLE');
+      return true;
+    }
+    if (segments.length > 0) {
+      w.transition('UPLOADING');
+      const files = segments.map((seg) => ({ key: seg.builder.key, body: seg.builder.finish(), hour: seg.hour, rows: seg.builder.stats.rows }));
+      if (!w.marker) {
+        const marker: CutMarker = {
+          topic: w.topic,
+          partition: w.partition,
+          from: from.toString(),
+          to: to.toString(),
+          files: files.map((f) => f.key).sort(),
+          reason,
+          writtenAt: new Date(this.now()).toISOString(),
+        };
+        try {
+          await store.put(cutMarkerKey(w.topic, w.partition, from), Buffer.from(JSON.stringify(marker)), {
+            ifNoneMatch: true,
+            contentType: 'application/json',
+          });
+        } catch (err) {
+          if (!(err instanceof ObjectExistsError)) {
+            this.backoff(w, from, err);
+            return false;
+          }
+          // Another run (a crashed one, or a zombie owner) already cut this window: end where it did.
+          let existing: CutMarker | undefined;
+          try {
+            existing = await this.readMarker(w.topic, w.partition, from);
+          } catch (readErr) {
+            this.backoff(w, from, readErr);
+            return false;
+          }
+          if (existing && existing.to !== marker.to) {
+            logger.warn('window already cut elsewhere; replaying it to that cut', { topic: w.topic, partition: w.partition, from: marker.from, to: existing.to });
+            this.dropWindow(w);
+            w.needsMarkerLookup = true;
+            w.transition('IDLE');
+            this.consumer?.seek({ topic: w.topic, partition: w.partition, offset: from.toString() });
+            return false;
+          }
+        }
+      }
+      this.cutsWithFiles++;
+      this.crashPoint('before-upload');
+      try {
+        let uploaded = 0;
+        for (let i = 0; i < files.length; i += 4) {
+          await Promise.all(
+            files.slice(i, i + 4).map(async (f) => {
+              let outcome = 'ok';
+              try {
+                await store.put(f.key, f.body, { ifNoneMatch: true, contentType: 'avro/binary' });
+              } catch (err) {
+                if (!(err instanceof ObjectExistsError)) {
+                  metrics?.uploads.inc({ topic: w.topic, outcome: 'failed' });
+                  throw err;
+                }
+                outcome = 'exists';
+              }
+              metrics?.uploads.inc({ topic: w.topic, outcome });
+              if (++uploaded === 1) this.crashPoint('mid-upload');
+            }),
+          );
+        }
+      } catch (err) {
+        this.backoff(w, from, err);
+        return false;
+      }
+      this.crashPoint('after-upload');
+      for (const f of files) {
+        metrics?.recordsLanded.inc({ topic: w.topic }, f.rows);
+        metrics?.bytesLanded.inc({ topic: w.topic }, f.body.length);
+      }
+      this.tracker.landed(w.topic, new Set(files.map((f) => f.hour)));
+    }
+    w.transition('COMMITTING');
+    try {
+      await this.consumer?.commitOffsets([{ topic: w.topic, partition: w.partition, offset: (to + 1n).toString() }]);
+    } catch (err) {
+      // Harmless: the next cut commits a later offset, and a replay of this window obeys its marker.
+      logger.warn('offset commit failed', { topic: w.topic, partition: w.partition, offset: (to + 1n).toString(), error: String(err) });
+    }
+    metrics?.cuts.inc({ topic: w.topic, reason });
+    const dictated = w.marker !== undefined;
+    this.dropWindow(w);
+    // After a cut an earlier run made, the next window may have been cut by it too.
+    w.needsMarkerLookup = dictated;
+    w.consecutiveFailures = 0;
+    w.transition('IDLE');
+    return true;
+  }
+
+  private async readMarker(topic: string, partition: number, from: bigint): Promise<CutMarker | undefined> {
+    try {
+      return JSON.parse((await this.deps.store.get(cutMarkerKey(topic, partition, from))).toString('utf8')) as CutMarker;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The store or registry is unavailable: drop the window, pause the partition, rewind it to the
+   * window's first record, and resume after a jittered exponential backoff. Nothing was committed, so
+   * nothing is lost; the replay obeys any cut marker already written.
+   */
+  private backoff(w: PartitionWriter, rewindTo: bigint, err: unknown): void {
+    const s = this.deps.settings;
+    this.dropWindow(w);
+    w.needsMarkerLookup = true;
+    w.transition('BACKING_OFF');
+    const cap = Math.min(s.backoffMaxMs, s.backoffBaseMs * 2 ** w.consecutiveFailures);
+    const delay = Math.floor(cap / 2 + (Math.random() * cap) / 2);
+    w.consecutiveFailures++;
+    this.deps.logger.warn('partition backing off', {
+      topic: w.topic,
+      partition: w.partition,
+      rewindTo: rewindTo.toString(),
+      delayMs: delay,
+      error: `${errorName(err)}: ${(err as Error)?.message ?? String(err)}`,
+    });
+    const tp = { topic: w.topic, partitions: [w.partition] };
+    this.consumer?.pause([tp]);
+    this.consumer?.seek({ topic: w.topic, partition: w.partition, offset: rewindTo.toString() });
+    clearTimeout(w.resumeTimer);
+    w.resumeTimer = setTimeout(() => {
+      void this.lock.run(async () => {
+        if (this.stopped) return;
+        if (w.state === 'BACKING_OFF') w.transition('IDLE');
+        this.consumer?.resume([tp]);
+      });
+    }, delay);
+  }
+
+  /** The original key, value and headers, plus headers naming the failure and its source. */
+  private async deadLetter(w: PartitionWriter, message: KafkaMessage, err: unknown): Promise<void> {
+    const code = (err as { code?: unknown } | null)?.code;
+    const headers: IHeaders = {
+      ...(message.headers ?? {}),
+      [DLQ_HEADERS.errorClass]: errorName(err),
+      [DLQ_HEADERS.errorMessage]: String((err as Error)?.message ?? err).slice(0, 2_000),
+      [DLQ_HEADERS.sourceTopic]: w.topic,
+      [DLQ_HEADERS.sourcePartition]: String(w.partition),
+      [DLQ_HEADERS.sourceOffset]: message.offset,
+      [DLQ_HEADERS.service]: this.deps.service ?? 's3-sink',
+      [DLQ_HEADERS.time]: new Date(this.now()).toISOString(),
+    };
+    if (typeof code === 'string' || typeof code === 'number') headers[DLQ_HEADERS.errorCode] = String(code);
+    await this.producer!.send({
+      topic: dlqTopicOf(w.topic),
+      messages: [{ key: message.key, value: message.value, headers, timestamp: message.timestamp }],
+    });
+    this.deps.metrics?.dlq.inc({ topic: w.topic, code: typeof code === 'string' ? code : errorName(err) });
+  }
+
+  /** Periodic: startup scans, idle flushes, memory cap, and hour closes. */
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      await this.scanUnscanned();
+      await this.lock.run(async () => {
+        if (this.stopped) return;
+        const now = this.now();
+        const s = this.deps.settings;
+        for (const w of this.writers.values()) {
+          if (w.state === 'WRITING' && w.windowOpen && !w.marker && now - w.lastRecordAt >= s.flushIdleMs) {
+            await this.cut(w, 'idle');
+          }
+        }
+        if (this.openFiles > s.maxOpenFiles || this.bufferedBytes > s.maxBufferBytes) {
+          const first = this.writers.values().next().value;
+          if (first) await this.relieveMemory(first);
+        }
+        await this.selectClosableHours(now);
+      });
+      for (const topic of this.topics) {
+        const low = this.tracker.lowWatermark(topic, this.now());
+        if (low !== undefined) this.deps.metrics?.lowWatermark.set({ topic }, low / 1000);
+      }
+      if (this.closeQueue.length > 0) this.closing = this.closing.then(() => this.runCloses());
+    } catch (err) {
+      this.deps.logger.error('sink tick failed', { error: String(err) });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async scanUnscanned(): Promise<void> {
+    for (const topic of [...this.unscanned]) {
+      try {
+        const found = await scanRawHours(this.deps.store, topic);
+        this.tracker.recovered(topic, found.pending, found.late, found.closed);
+        this.unscanned.delete(topic);
+      } catch (err) {
+        this.deps.logger.warn('raw folder scan failed; retrying', { topic, error: String(err) });
+        return;
+      }
+    }
+  }
+
+  /** Cuts windows holding files of hours that are due, then queues the closes (run outside the lock). */
+  private async selectClosableHours(now: number): Promise<void> {
+    const openHours = (topic: string) => {
+      const hours = new Set<string>();
+      for (const w of this.writers.values()) if (w.topic === topic) for (const h of w.openHours()) hours.add(h);
+      return hours;
+    };
+    for (const due of this.tracker.due(now, openHours)) {
+      let ready = true;
+      for (const w of this.writers.values()) {
+        if (w.topic !== due.topic || !w.openHours().has(due.hour)) continue;
+        if (w.marker || w.state !== 'WRITING' || !(await this.cut(w, 'hour-close'))) ready = false;
+      }
+      if (!ready) continue;
+      this.tracker.closing(due.topic, due.hour);
+      this.closeQueue.push(due);
+    }
+  }
+
+  private async runCloses(): Promise<void> {
+    const publish = this.producer ? hourClosePublisher(this.producer) : undefined;
+    while (this.closeQueue.length > 0) {
+      const due = this.closeQueue.shift()!;
+      try {
+        const result = await closeHour(this.deps.store, due.topic, due.hour, { reason: due.reason, publish, now: () => new Date(this.now()) });
+        this.deps.metrics?.hoursClosed.inc({ topic: due.topic, reason: due.reason });
+        this.deps.logger.info('hour closed', {
+          topic: due.topic,
+          hour: due.hour,
+          reason: due.reason,
+          files: result.manifest.files.length,
+          rows: result.manifest.rows,
+          generation: result.manifest.generation,
+          request: result.published ? HOUR_CLOSE_TOPIC : undefined,
+        });
+      } catch (err) {
+        this.tracker.closeFailed(due);
+        this.deps.logger.warn('hour close failed; retrying', { topic: due.topic, hour: due.hour, error: String(err) });
+        await sleep(200);
+      }
+    }
+  }
+}

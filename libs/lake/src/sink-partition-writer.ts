@@ -1,0 +1,145 @@
+import { RawSegmentBuilder, type RawSegmentOptions } from './raw-segment';
+import { rawSegmentKey } from './manifest';
+
+/**
+ * A topic-partition writer's states (after Confluent's TopicPartitionWriter, STYLE #14):
+ *
+ *   IDLE ──first record──► RECOVERING ──marker read──► WRITING ──trigger──► UPLOADING ──► COMMITTING ──► IDLE
+ *     ▲                    (first window after an                               │              │
+ *     │                     assignment or a failure)                            ▼              │
+ *     └──────── backoff over, partition resumed ◄────────────── BACKING_OFF ◄───┴──────────────┘
+ *
+ * Any state goes to IDLE when the group rebalances (the window is dropped; Kafka replays it from the
+ * committed offset). BACKING_OFF: the store or registry is unavailable; the partition is paused and
+ * will replay its window from the start.
+ */
+export const WRITER_STATES = ['IDLE', 'RECOVERING', 'WRITING', 'UPLOADING', 'COMMITTING', 'BACKING_OFF'] as const;
+export type WriterState = (typeof WRITER_STATES)[number];
+
+const ALLOWED: Record<WriterState, readonly WriterState[]> = {
+  IDLE: ['RECOVERING', 'WRITING', 'BACKING_OFF'],
+  RECOVERING: ['WRITING', 'BACKING_OFF', 'IDLE'],
+  WRITING: ['UPLOADING', 'COMMITTING', 'BACKING_OFF', 'IDLE'],
+  UPLOADING: ['COMMITTING', 'BACKING_OFF', 'IDLE'],
+  COMMITTING: ['IDLE', 'BACKING_OFF'],
+  BACKING_OFF: ['IDLE'],
+};
+
+export class IllegalWriterTransitionError extends Error {
+  constructor(from: WriterState, to: WriterState) {
+    super(`writer cannot go from ${from} to ${to}`);
+    this.name = 'IllegalWriterTransitionError';
+  }
+}
+
+/** The decision of an earlier run about where a window ends, so a replay cuts at the same offset. */
+export interface CutMarker {
+  topic: string;
+  partition: number;
+  /** First record offset of the window (decimal string). */
+  from: string;
+  /** Last record offset of the window, inclusive. */
+  to: string;
+  files: string[];
+  reason: string;
+  writtenAt: string;
+}
+
+/** `_sink/cuts/<topic>/<topic>+<partition>+<from, 20 digits>.json` (outside raw/ and curated/). */
+export function cutMarkerKey(topic: string, partition: number, from: bigint | string): string {
+  return `_sink/cuts/${topic}/${topic}+${partition}+${String(from).padStart(20, '0')}.json`;
+}
+
+export interface OpenSegment {
+  hour: string;
+  builder: RawSegmentBuilder;
+}
+
+/**
+ * One topic-partition's window: the records since its last committed cut, in one open raw segment per
+ * (event hour, writer schema id). A cut flushes every open segment of the window and commits the offset
+ * after its last record, so a committed offset is always a window boundary, and a replay from it starts
+ * from the same empty state.
+ */
+export class PartitionWriter {
+  state: WriterState = 'IDLE';
+  readonly segments = new Map<string, OpenSegment>();
+  /** Offset of the window's first record. */
+  windowStart?: bigint;
+  /** Offset of the window's last record (landed or dead-lettered). */
+  lastOffset?: bigint;
+  /** Kafka timestamp of the window's first record (age-based rotation counts from it). */
+  windowFirstTimestamp = 0;
+  /** Wall clock, for the idle flush and for choosing the oldest window under memory pressure. */
+  windowOpenedAt = 0;
+  lastRecordAt = 0;
+  /** Set while replaying a window an earlier run already cut: the cut must land on `marker.to`. */
+  marker?: CutMarker;
+  /** The next window may have been cut by an earlier run (first window after assignment or failure). */
+  needsMarkerLookup = true;
+  consecutiveFailures = 0;
+  resumeTimer?: NodeJS.Timeout;
+  bufferedBytes = 0;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private readonly onTransition: (writer: PartitionWriter, from: WriterState, to: WriterState) => void,
+  ) {}
+
+  transition(to: WriterState): void {
+    const from = this.state;
+    if (from === to) return;
+    if (!ALLOWED[from].includes(to)) throw new IllegalWriterTransitionError(from, to);
+    this.state = to;
+    this.onTransition(this, from, to);
+  }
+
+  get windowOpen(): boolean {
+    return this.windowStart !== undefined;
+  }
+
+  openWindow(offset: bigint, timestamp: number, now: number): void {
+    this.windowStart = offset;
+    this.windowFirstTimestamp = timestamp;
+    this.windowOpenedAt = now;
+  }
+
+  /** The open segment for (hour, schema id), created with a deterministic key from its first record. */
+  segmentFor(
+    hour: string,
+    schemaId: number,
+    firstOffset: bigint,
+    wrapperSchemaJson: string,
+    maskedFields: string[],
+    options: RawSegmentOptions,
+  ): OpenSegment {
+    const groupKey = `${hour}/${schemaId}`;
+    let open = this.segments.get(groupKey);
+    if (!open) {
+      const key = rawSegmentKey(this.topic, hour, this.partition, firstOffset);
+      open = {
+        hour,
+        builder: new RawSegmentBuilder(key, this.topic, this.partition, schemaId, wrapperSchemaJson, options, maskedFields),
+      };
+      this.segments.set(groupKey, open);
+    }
+    return open;
+  }
+
+  /** Hours with an open segment. */
+  openHours(): Set<string> {
+    return new Set([...this.segments.values()].map((s) => s.hour));
+  }
+
+  /** Drops the window (after a cut, a failure or a rebalance); returns the bytes it held. */
+  clearWindow(): number {
+    const freed = this.bufferedBytes;
+    this.segments.clear();
+    this.windowStart = undefined;
+    this.lastOffset = undefined;
+    this.marker = undefined;
+    this.bufferedBytes = 0;
+    return freed;
+  }
+}

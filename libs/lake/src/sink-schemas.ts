@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import * as avro from 'avsc';
+import {
+  CodecError,
+  CorruptPayloadError,
+  HEADER_LENGTH,
+  parseAvroSchema,
+  readSchemaId,
+  registryAuthHeaders,
+  RegistryUnavailableError,
+  TruncatedPayloadError,
+  UnknownSchemaIdError,
+} from '@app/codec';
+import type { SchemaRegistryConfig } from '@app/config';
+import type { MaskAction } from './lake-settings';
+import { rawRecordSchema } from './raw-segment';
+
+/** The event time of a record cannot be read from its value: the record goes to the DLQ. */
+export class EventTimeUnreadableError extends CodecError {
+  readonly retriable = false;
+  constructor(message: string, readonly code = 'EVENT_TIME_UNREADABLE') {
+    super(message);
+  }
+}
+
+/** What the sink needs per (topic, writer schema id): how to read event time, and what to land. */
+export interface LandingPlan {
+  schemaId: number;
+  /** Reads the event time (epoch millis, UTC) from a framed value's Avro body. */
+  eventTime(body: Buffer): number;
+  /** The value bytes to land (the body itself, or the masked re-encoding). */
+  landedValue(body: Buffer): Buffer;
+  /** JSON of the wrapper schema the segment embeds. */
+  wrapperSchemaJson: string;
+  maskedFields: string[];
+}
+
+type FieldSchema = { name: string; type: unknown };
+type RecordSchema = { type: 'record'; name: string; namespace?: string; fields: FieldSchema[] };
+
+const MAX_TIME = Date.UTC(9999, 11, 31);
+const MIN_TIME = Date.UTC(1, 0, 1);
+
+function timeReader(fieldType: unknown): ((raw: unknown) => number) | undefined {
+  const t = fieldType as { type?: string; logicalType?: string } | string;
+  const base = typeof t === 'string' ? t : t.type;
+  const logical = typeof t === 'string' ? undefined : t.logicalType;
+  if (base === 'long' || base === 'int') {
+    if (logical === 'timestamp-micros') return (raw) => Math.floor((raw as number) / 1000);
+    return (raw) => raw as number; // timestamp-millis, or plain epoch millis
+  }
+  if (base === 'string') return (raw) => Date.parse(raw as string);
+  return undefined;
+}
+
+/**
+ * Builds the reader of the event time for one writer schema: a record type of the writer's fields up
+ * to and including the time field, without logical types, so a value's prefix is read and the rest of
+ * its bytes never touched (the time field is the second field of every platform event).
+ */
+export function eventTimeReader(writer: RecordSchema, field: string): (body: Buffer) => number {
+  const index = writer.fields.findIndex((f) => f.name === field);
+  if (index < 0) {
+    return () => {
+      throw new EventTimeUnreadableError(`writer schema ${writer.name} has no field ${field}`, 'EVENT_TIME_FIELD_MISSING');
+    };
+  }
+  let fieldType = writer.fields[index].type;
+  let nullable = false;
+  if (Array.isArray(fieldType)) {
+    const branches = fieldType.filter((b) => b !== 'null');
+    nullable = branches.length !== fieldType.length;
+    fieldType = branches.length === 1 ? branches[0] : fieldType;
+  }
+  const convert = timeReader(fieldType);
+  if (!convert) {
+    return () => {
+      throw new EventTimeUnreadableError(`field ${field} of ${writer.name} is not a timestamp`, 'EVENT_TIME_NOT_A_TIME');
+    };
+  }
+  const prefix = avro.Type.forSchema(
+    { ...writer, fields: writer.fields.slice(0, index + 1) } as avro.Schema,
+    { wrapUnions: false, assertLogicalTypes: false } as Partial<avro.ForSchemaOptions>,
+  );
+  return (body) => {
+    let decoded: { value: Record<string, unknown> | undefined; offset: number };
+    try {
+      decoded = prefix.decode(body, 0) as typeof decoded;
+    } catch (err) {
+      throw new EventTimeUnreadableError(`value is not valid Avro before ${field}: ${(err as Error).message}`, 'CORRUPT');
+    }
+    if (decoded.offset < 0 || !decoded.value) throw new EventTimeUnreadableError(`value ends before ${field}`, 'TRUNCATED');
+    const raw = decoded.value[field];
+    if (raw === null || raw === undefined) {
+      throw new EventTimeUnreadableError(`${field} is null`, nullable ? 'EVENT_TIME_NULL' : 'CORRUPT');
+    }
+    const millis = convert(raw);
+    if (!Number.isFinite(millis) || millis < MIN_TIME || millis > MAX_TIME) {
+      throw new EventTimeUnreadableError(`${field} is not a readable time: ${String(raw)}`);
+    }
+    return millis;
+  };
+}
+
+function maskedSchemaOf(writer: RecordSchema, masks: Record<string, MaskAction>): RecordSchema {
+  const fields: FieldSchema[] = [];
+  for (const f of writer.fields) {
+    const action = masks[f.name];
+    if (action === 'drop') continue;
+    if (action === 'hash') {
+      const nullable = Array.isArray(f.type) && f.type.includes('null');
+      fields.push({ ...f, type: nullable ? ['null', 'string'] : 'string' });
+    } else fields.push(f);
+  }
+  return { ...writer, fields };
+}
+
+/** The masked re-encoding of values: decode with the writer schema, hash or drop fields, encode. */
+function masker(writer: RecordSchema, masks: Record<string, MaskAction>, salt: string) {
+  const writerType = parseAvroSchema(JSON.stringify(writer));
+  const maskedSchema = maskedSchemaOf(writer, masks);
+  const maskedType = parseAvroSchema(JSON.stringify(maskedSchema));
+  const hashed = Object.entries(masks).filter(([, a]) => a === 'hash').map(([f]) => f);
+  const dropped = Object.entries(masks).filter(([, a]) => a === 'drop').map(([f]) => f);
+  const hash = (v: unknown) =>
+    createHash('sha256')
+      .update(salt)
+      .update(Buffer.isBuffer(v) ? v : String(v))
+      .digest('hex');
+  return {
+    maskedSchema,
+    apply(body: Buffer): Buffer {
+      let value: Record<string, unknown>;
+      try {
+        value = writerType.fromBuffer(body) as Record<string, unknown>;
+      } catch (err) {
+        throw new EventTimeUnreadableError(`value is not valid Avro: ${(err as Error).message}`, 'CORRUPT');
+      }
+      for (const f of hashed) if (value[f] !== null && value[f] !== undefined) value[f] = hash(value[f]);
+      for (const f of dropped) delete value[f];
+      return maskedType.toBuffer(value);
+    },
+  };
+}
+
+/**
+ * Writer schemas by registry id (fetched once each, the exact JSON text the producer registered) and
+ * the landing plan for each (topic, schema id). Registry failures are classified like the codec's: an
+ * id the registry does not know goes to the DLQ; an unreachable registry pauses the partition.
+ */
+export class LandingPlans {
+  private readonly schemas = new Map<number, Promise<RecordSchema>>();
+  private readonly plans = new Map<string, LandingPlan>();
+
+  constructor(
+    private readonly registry: SchemaRegistryConfig,
+    private readonly eventTimeFields: Record<string, string>,
+    private readonly defaultEventTimeField: string,
+    private readonly masks: Record<string, Record<string, MaskAction>>,
+    private readonly maskSalt: string,
+  ) {}
+
+  /** The plan for a framed value (synchronous when cached). Throws CodecError subclasses. */
+  planFor(topic: string, schemaId: number): LandingPlan | Promise<LandingPlan> {
+    const key = `${topic}\u0000${schemaId}`;
+    const cached = this.plans.get(key);
+    if (cached) return cached;
+    return this.writerSchema(schemaId).then((writer) => {
+      const plan = this.buildPlan(topic, schemaId, writer);
+      this.plans.set(key, plan);
+      return plan;
+    });
+  }
+
+  /** Reads the schema id of a framed value; throws MagicByteError/TruncatedPayloadError. */
+  schemaIdOf(value: Buffer | null): number {
+    if (value === null) throw new TruncatedPayloadError(0);
+    const id = readSchemaId(value);
+    if (value.length === HEADER_LENGTH) throw new TruncatedPayloadError(value.length);
+    return id;
+  }
+
+  private buildPlan(topic: string, schemaId: number, writer: RecordSchema): LandingPlan {
+    const field = this.eventTimeFields[topic] ?? this.defaultEventTimeField;
+    const eventTime = eventTimeReader(writer, field);
+    const masks = this.masks[topic];
+    if (masks && Object.keys(masks).length > 0) {
+      const m = masker(writer, masks, this.maskSalt);
+      return {
+        schemaId,
+        eventTime,
+        landedValue: (body) => m.apply(body),
+        wrapperSchemaJson: JSON.stringify(rawRecordSchema(m.maskedSchema)),
+        maskedFields: Object.keys(masks).sort(),
+      };
+    }
+    return {
+      schemaId,
+      eventTime,
+      landedValue: (body) => body,
+      wrapperSchemaJson: JSON.stringify(rawRecordSchema(writer)),
+      maskedFields: [],
+    };
+  }
+
+  private writerSchema(id: number): Promise<RecordSchema> {
+    let pending = this.schemas.get(id);
+    if (!pending) {
+      pending = this.fetchSchema(id);
+      // Only a definitive answer is cached; an unreachable registry is asked again next time.
+      pending.catch(() => this.schemas.delete(id));
+      this.schemas.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async fetchSchema(id: number): Promise<RecordSchema> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.registry.url}/schemas/ids/${id}`, {
+        headers: registryAuthHeaders(this.registry),
+        signal: AbortSignal.timeout(5_000),
+      });
+    } catch (err) {
+      throw new RegistryUnavailableError((err as Error).message, err);
+    }
+    const body = (await res.json().catch(() => ({}))) as { schema?: string; schemaType?: string; error_code?: number };
+    if (res.status === 404 && body.error_code === 40403) throw new UnknownSchemaIdError(id);
+    if (!res.ok || typeof body.schema !== 'string') {
+      throw new RegistryUnavailableError(`GET /schemas/ids/${id} answered ${res.status}`);
+    }
+    if (body.schemaType && body.schemaType !== 'AVRO') {
+      throw new CorruptPayloadError(id, new Error(`schema ${id} is ${body.schemaType}, not Avro`));
+    }
+    const schema = JSON.parse(body.schema) as RecordSchema;
+    if (schema.type !== 'record') throw new CorruptPayloadError(id, new Error(`schema ${id} is not a record`));
+    return schema;
+  }
+}
