@@ -1,5 +1,5 @@
 import { KafkaJSConnectionError, KafkaJSProtocolError, KafkaJSSASLAuthenticationError as SaslError, type Kafka } from 'kafkajs';
-import { checkKafkaAuthentication, classifyKafkaError, KafkaAuthenticationError } from './auth-failure';
+import { checkKafkaAuthentication, classifyKafkaError, KafkaAuthenticationError, kafkaErrorTypes } from './auth-failure';
 import { MskIamTokenError } from './msk-iam-token';
 
 function kafkaFailingWith(errors: Error[]) {
@@ -64,5 +64,15 @@ describe('checkKafkaAuthentication', () => {
     const result = await checkKafkaAuthentication(down.kafka, { auth: scram, brokers: ['b:9096'] });
     expect(result).toMatchObject({ ok: false, error: { message: 'Connection refused' } });
     expect(down.connects()).toBe(1);
+  });
+});
+
+describe('kafkaErrorTypes', () => {
+  it('finds the broker codes inside kafkajs aggregate and wrapped errors', () => {
+    const denied = new ProtocolError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'Not authorized' });
+    const aggregate = Object.assign(new Error('Topic creation errors'), { errors: [denied] });
+    expect(kafkaErrorTypes(aggregate)).toEqual(['TOPIC_AUTHORIZATION_FAILED']);
+    expect(classifyKafkaError(aggregate)).toBe('authorization');
+    expect(kafkaErrorTypes(new Error('plain'))).toEqual([]);
   });
 });

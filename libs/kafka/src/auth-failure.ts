@@ -20,24 +20,46 @@ interface ErrorLike {
   message?: string;
   cause?: unknown;
   originalError?: unknown;
+  errors?: unknown[];
+}
+
+/** The error and everything kafkajs nests in it (`cause`, `originalError`, aggregate `errors`). */
+function errorChain(err: unknown): ErrorLike[] {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  const chain: ErrorLike[] = [];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    const e = current as ErrorLike;
+    chain.push(e);
+    queue.push(e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : []));
+  }
+  return chain;
+}
+
+/** Kafka error codes found anywhere in the error, e.g. `['TOPIC_AUTHORIZATION_FAILED']`. */
+export function kafkaErrorTypes(err: unknown): string[] {
+  return [...new Set(errorChain(err).flatMap((e) => (e.type ? [e.type] : [])))];
 }
 
 /**
- * Whether an error (or anything in its cause chain, as kafkajs nests them) is a refused login, a
- * refused operation, or something else (network, broker, ...). Credentials and ACLs do not fix
- * themselves, so the first two must never be retried forever.
+ * Whether an error (or anything kafkajs nests in it) is a refused login, a refused operation, or
+ * something else (network, broker, ...). Credentials and ACLs do not fix themselves, so the first two
+ * must never be retried forever.
  */
 export function classifyKafkaError(err: unknown): KafkaFailureKind {
-  const seen = new Set<unknown>();
-  let current: unknown = err;
-  while (current && typeof current === 'object' && !seen.has(current)) {
-    seen.add(current);
-    const e = current as ErrorLike;
-    if (e.name === 'KafkaJSSASLAuthenticationError' || e.name === 'MskIamTokenError') return 'authentication';
-    if (e.type === 'SASL_AUTHENTICATION_FAILED' || e.type === 'ILLEGAL_SASL_STATE') return 'authentication';
-    if (e.type && AUTHORIZATION_TYPES.has(e.type)) return 'authorization';
-    current = e.cause ?? e.originalError;
-  }
+  const chain = errorChain(err);
+  const authentication = chain.some(
+    (e) =>
+      e.name === 'KafkaJSSASLAuthenticationError' ||
+      e.name === 'MskIamTokenError' ||
+      e.type === 'SASL_AUTHENTICATION_FAILED' ||
+      e.type === 'ILLEGAL_SASL_STATE',
+  );
+  if (authentication) return 'authentication';
+  if (chain.some((e) => e.type !== undefined && AUTHORIZATION_TYPES.has(e.type))) return 'authorization';
   return 'other';
 }
 

@@ -7,6 +7,7 @@ export type { AwsCredentials, AwsCredentialsProvider, MskIamToken, MskTokenSigne
 export {
   checkKafkaAuthentication,
   classifyKafkaError,
+  kafkaErrorTypes,
   describeKafkaPrincipal,
   KafkaAuthenticationError,
 } from './auth-failure';
