@@ -1,7 +1,7 @@
 // npm run lake:compact -- --topic <topic> --hour 2026-11-28T05 — closes the hour now (writes its raw
 // manifest from the segments landed so far) and compacts it to curated Parquet. Idempotent: a second
 // run with nothing new changes nothing. For operators and backfills; the sink does the same by itself.
-import { hourStartMillis, loadCompactionSettings, runCompaction, type CompactionProgress } from '@app/lake';
+import { closeHour, hourStartMillis, rawHourPrefix, loadCompactionSettings, runCompaction, type CompactionProgress } from '@app/lake';
 import { fail, formatBytes, openLake, parseArgs } from './lake-cli';
 
 function describe(event: CompactionProgress): string {
@@ -30,18 +30,20 @@ async function main(): Promise<void> {
   const { store, config, lakeUrl } = openLake('lake-compact');
   const settings = loadCompactionSettings(process.env);
   console.error(`${topic} ${hour} in ${lakeUrl}`);
-  await closeHourNow(store, topic, hour);
+  // Closing writes the raw manifest from the segments landed so far (idempotent); the running sink's
+  // own close of the hour later is a no-op, or a re-close when more segments land.
+  const landed = (await store.list(rawHourPrefix(topic, hour))).filter((o) => o.key.endsWith('.avro'));
+  if (landed.length === 0) {
+    throw new Error(`no raw segments under ${lakeUrl}${rawHourPrefix(topic, hour)}: nothing landed for that hour (npm run lake:status lists topics and hours)`);
+  }
+  const closed = await closeHour(store, topic, hour, { reason: 'manual' });
+  console.error(`${closed.changed ? 'closed' : 'already closed'}: ${closed.manifest.files.length} raw segment(s), ${closed.manifest.rows} rows (generation ${closed.manifest.generation})`);
   const result = await runCompaction({ store, registry: config.schemaRegistry, settings, onProgress: (e) => console.error(describe(e)) }, topic, hour);
   const m = result.manifest;
   if (result.status === 'unchanged') console.log(`unchanged: ${topic} ${hour} was already compacted from the same segments (run ${m.compactionId})`);
   else console.log(`compacted ${topic} ${hour}: ${m.rows} rows in ${m.files.length} file(s), ${m.duplicatesDropped} duplicates dropped (run ${m.compactionId})`);
   if (result.expiredRawSegments) console.log(`expired ${result.expiredRawSegments} raw segment(s) past LAKE_RAW_RETENTION`);
   console.log(`query it: npm run query -- "select count(*) from ${topic.replace(/[.-]/g, '_')}"`);
-}
-
-/** Hour close lives with the landing; until it is wired here the hour must already be closed. */
-async function closeHourNow(..._args: unknown[]): Promise<void> {
-  return;
 }
 
 main().catch((err) => fail('lake:compact', err, process.env.LAKE_URL));
