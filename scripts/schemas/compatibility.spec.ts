@@ -88,3 +88,37 @@ describe('incompatibilities (local BACKWARD check)', () => {
     ]);
   });
 });
+
+describe('incompatibilities: ambiguous unions and namespaces', () => {
+  const placed = { type: 'record', name: 'Placed', namespace: 'com.acme', fields: [{ name: 'orderId', type: 'string' }] };
+  const cancelled = { type: 'record', name: 'Cancelled', namespace: 'com.acme', fields: [{ name: 'reason', type: 'string' }] };
+  const withEvent = (event: unknown, extra: object = {}) =>
+    JSON.stringify({ type: 'record', name: 'OrderEvent', namespace: 'com.acme', fields: [{ name: 'event', type: event }], ...extra });
+
+  it('accepts a namespace change (records resolve by unqualified name, as the specification says)', () => {
+    expect(incompatibilities(changed((s) => (s.namespace = 'com.securecart.sales')), v1)).toEqual([]);
+  });
+
+  it('accepts a union of two records gaining a third, and names the branch a union lost', () => {
+    const refunded = { ...placed, name: 'Refunded' };
+    expect(incompatibilities(withEvent([placed, cancelled, refunded]), withEvent([placed, cancelled]))).toEqual([]);
+    expect(incompatibilities(withEvent([placed]), withEvent([placed, cancelled]))).toEqual([
+      { path: 'com.acme.OrderEvent.event', problem: 'values of type com.acme.Cancelled can no longer be read: the union lost that branch' },
+    ]);
+  });
+
+  it('accepts ["int","long"] in place of int and names it in place of string', () => {
+    expect(incompatibilities(withEvent(['int', 'long']), withEvent('int'))).toEqual([]);
+    expect(incompatibilities(withEvent(['int', 'long']), withEvent('string'))).toEqual([
+      { path: 'com.acme.OrderEvent.event', problem: 'values of type string can no longer be read: the union lost that branch' },
+    ]);
+  });
+
+  it('names a field added inside one record of a union of records after the namespace moved', () => {
+    const moved = (r: typeof placed) => ({ ...r, namespace: 'com.acme.v2' });
+    const next = withEvent([moved(placed), { ...moved(cancelled), fields: [...cancelled.fields, { name: 'by', type: 'string' }] }]);
+    expect(incompatibilities(next, withEvent([placed, cancelled]))).toEqual([
+      { path: 'com.acme.OrderEvent.event.by', problem: 'field added without a default: records written before it have no value for it' },
+    ]);
+  });
+});

@@ -4,7 +4,7 @@
  * BACKWARD_TRANSITIVE. avsc's resolver decides; the explanation walks both schemas to name the field.
  */
 import * as avro from 'avsc';
-import { parseAvroSchema } from '@app/codec';
+import { createResolver, parseAvroSchema } from '@app/codec';
 
 export interface Incompatibility {
   path: string;
@@ -13,7 +13,8 @@ export interface Incompatibility {
 
 function canRead(reader: avro.Type, writer: avro.Type): boolean {
   try {
-    reader.createResolver(writer);
+    // The codec's own resolution (same options): what the gate accepts, the codec can read.
+    createResolver(reader, writer);
     return true;
   } catch {
     return false;
@@ -31,15 +32,24 @@ function unionBranches(type: avro.Type): avro.Type[] | undefined {
   return avro.Type.isType(type, 'union') ? (type as unknown as { types: avro.Type[] }).types : undefined;
 }
 
-function sameName(reader: avro.Type, writer: avro.Type): boolean {
-  const aliases = (reader as unknown as { aliases?: string[] }).aliases ?? [];
-  return reader.name === writer.name || (writer.name !== undefined && aliases.includes(writer.name));
+/** `com.acme.Order` → `Order`: the Avro specification resolves named types by unqualified name. */
+function unqualified(name: string | undefined): string | undefined {
+  return name?.slice(name.lastIndexOf('.') + 1);
 }
 
-/** The reader's union branch a writer value would land in: same name, else same kind. */
+function sameName(reader: avro.Type, writer: avro.Type): boolean {
+  const aliases = ((reader as unknown as { aliases?: string[] }).aliases ?? []).map(unqualified);
+  const name = unqualified(writer.name);
+  return unqualified(reader.name) === name || (name !== undefined && aliases.includes(name));
+}
+
+/**
+ * The reader's union branch a writer value would land in: a named type (record, enum, fixed) only in
+ * the branch of the same unqualified name or alias; anything else in the branch of the same kind.
+ */
 function matchingBranch(readerBranches: avro.Type[], writer: avro.Type): avro.Type | undefined {
+  if (writer.name !== undefined) return readerBranches.find((b) => b.name !== undefined && sameName(b, writer));
   return (
-    readerBranches.find((b) => b.name !== undefined && b.name === writer.name) ??
     readerBranches.find((b) => b.typeName === writer.typeName) ??
     readerBranches.find((b) => canRead(b, writer))
   );

@@ -101,8 +101,26 @@ export const avroTypeOptions: Partial<avro.ForSchemaOptions> = {
   logicalTypes,
   // Decimals on fixed are not used; unknown logical types (uuid) fall back to their underlying type.
   assertLogicalTypes: false,
-  wrapUnions: false,
+  // 'auto': a union is a plain value (`null | string`) unless that is ambiguous — ["int","long"], two
+  // records, two maps... — and only then wrapped as `{ "<branch name>": value }`. Ordinary schemas keep
+  // the fast unwrapped path; ambiguous ones, which Avro allows, parse instead of being refused.
+  wrapUnions: 'auto',
 };
+
+/**
+ * Resolution options for reading a writer's data with a reader's schema. The Avro specification
+ * matches named types (records, enums, fixed) by their unqualified name, and Avro Java, Confluent and
+ * Apicurio follow it: a namespace change alone is compatible. The gate and the codec both use these.
+ */
+export const resolverOptions: Readonly<{ ignoreNamespaces: true }> = Object.freeze({ ignoreNamespaces: true });
+
+/** A resolver that reads `writer` data as `reader`, or throws why it cannot. */
+export function createResolver(reader: avro.Type, writer: avro.Type): avro.Resolver {
+  // avsc's typings omit createResolver's second argument.
+  const withOptions = reader.createResolver as (this: avro.Type, w: avro.Type, opts: { ignoreNamespaces: boolean }) => avro.Resolver;
+  // A fresh options object per call: avsc caches resolvers by type name in `opts.registry`.
+  return withOptions.call(reader, writer, { ...resolverOptions });
+}
 
 /** Parses an Avro schema (JSON text or object) with the platform's logical types. */
 export function parseAvroSchema(schema: string | avro.Schema): avro.Type {

@@ -13,7 +13,7 @@ import {
   TruncatedPayloadError,
   UnknownSchemaIdError,
 } from './codec-errors';
-import { parseAvroSchema } from './logical-types';
+import { createResolver, parseAvroSchema } from './logical-types';
 import { HEADER_LENGTH, readSchemaId, writeHeader } from './wire-format';
 
 /** A schema as the registry stores it (JSON text with docs) and as avsc reads and writes it. */
@@ -40,6 +40,15 @@ export interface RegistryCodecOptions {
 /** TopicNameStrategy: the value schema of topic `t` lives under subject `t-value`. */
 export function valueSubject(topic: string): string {
   return `${topic}-value`;
+}
+
+/** The part of the client's HTTP API (mappersmith) `registerUnnamed` uses. */
+interface RegistryApi {
+  Subject: {
+    config(args: { subject: string }): Promise<{ data(): { compatibilityLevel: string } }>;
+    register(args: { subject: string; body: { schema: string } }): Promise<{ data(): { id: number } }>;
+    updateConfig(args: { subject: string; body: { compatibility: string } }): Promise<unknown>;
+  };
 }
 
 interface HttpishError {
@@ -208,7 +217,7 @@ export class Deserializer<T> {
       plan = { writer };
     } else {
       try {
-        plan = { writer, resolver: this.reader.type.createResolver(writer) };
+        plan = { writer, resolver: createResolver(this.reader.type, writer) };
       } catch (err) {
         throw new SchemaMismatchError(schemaId, this.reader.name, err);
       }
@@ -251,11 +260,34 @@ export class RegistryCodec {
     return new Deserializer<T>(this.registry, reader);
   }
 
+  /**
+   * The client refuses to register a schema without a top-level name — a union of event types, which
+   * Avro and the registry accept — so this makes the client's own calls for it: read the subject's
+   * rule, register, and set BACKWARD_TRANSITIVE on a new subject.
+   */
+  private async registerUnnamed(subject: string, json: string): Promise<number> {
+    const api = (this.registry as unknown as { api: RegistryApi }).api;
+    let firstVersion = false;
+    try {
+      const { compatibilityLevel } = (await api.Subject.config({ subject })).data();
+      if (compatibilityLevel.toUpperCase() !== COMPATIBILITY.BACKWARD_TRANSITIVE) {
+        throw new IncompatibleSchemaError(subject, `the subject's rule is ${compatibilityLevel}, not BACKWARD_TRANSITIVE`);
+      }
+    } catch (err) {
+      if ((err as HttpishError).status !== 404) throw err;
+      firstVersion = true;
+    }
+    const { id } = (await api.Subject.register({ subject, body: { schema: json } })).data();
+    if (firstVersion) await api.Subject.updateConfig({ subject, body: { compatibility: COMPATIBILITY.BACKWARD_TRANSITIVE } });
+    return id;
+  }
+
   private async resolveSchemaId(topic: string, schema: AvroSchema): Promise<number> {
     const subject = valueSubject(topic);
     const confluentSchema = { type: SchemaType.AVRO, schema: schema.json } as const;
     try {
       if (this.options.autoRegister) {
+        if (!schema.type.name) return await this.registerUnnamed(subject, schema.json);
         const { id } = await this.registry.register(confluentSchema, {
           subject,
           compatibility: COMPATIBILITY.BACKWARD_TRANSITIVE,

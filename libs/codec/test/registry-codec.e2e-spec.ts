@@ -62,6 +62,43 @@ describe('RegistryCodec against the real registry', () => {
     expect(await codec.deserializerFor(topic.schema).decode(bytes)).toEqual(event);
   });
 
+  describe('ambiguous unions (wrapped values) through the real registry', () => {
+    const placed = { type: 'record', name: 'Placed', namespace: 'com.securecart.test', fields: [{ name: 'orderId', type: 'string' }] };
+    const cancelled = { type: 'record', name: 'Cancelled', namespace: 'com.securecart.test', fields: [{ name: 'orderId', type: 'string' }, { name: 'reason', type: 'string' }] };
+
+    it('registers, encodes and decodes a record with ["int","long"] and a union of two records', async () => {
+      const schema = avroSchema({
+        type: 'record',
+        name: 'OrderEvent',
+        namespace: 'com.securecart.test',
+        fields: [
+          { name: 'event', type: [placed, cancelled] },
+          { name: 'quantity', type: ['int', 'long'] },
+        ],
+      });
+      const { codec } = freshCodec();
+      const topic = uniqueName('test.order-events.v1');
+      const value = { event: { 'com.securecart.test.Cancelled': { orderId: 'o-1', reason: 'late' } }, quantity: { long: 2 ** 40 } };
+      const bytes = await codec.encode(topic, schema, value);
+      // A fresh codec: the writer schema comes back from the registry and is parsed there, not reused.
+      expect(await freshCodec().codec.deserializerFor(schema).decode(bytes)).toEqual(value);
+    });
+
+    it('registers, encodes and decodes a top-level union of two records (several event types on one topic)', async () => {
+      const schema = avroSchema([placed, cancelled]);
+      const { codec } = freshCodec();
+      const topic = uniqueName('test.order-events.v1');
+      const value = { 'com.securecart.test.Placed': { orderId: 'o-2' } };
+      const bytes = await codec.encode(topic, schema, value);
+      expect(await freshCodec(false).codec.serializerFor(topic, schema)).toMatchObject({ schemaId: bytes.readUInt32BE(1) });
+      const rule = await fetch(`${config.schemaRegistry.url}/config/${encodeURIComponent(valueSubject(topic))}`);
+      expect(await rule.json()).toMatchObject({ compatibilityLevel: 'BACKWARD_TRANSITIVE' });
+      // Registering again finds the rule in place and keeps the id.
+      expect(await freshCodec().codec.encode(topic, schema, value)).toEqual(bytes);
+      expect(await freshCodec().codec.deserializerFor(schema).decode(bytes)).toEqual(value);
+    });
+  });
+
   it('makes no registry call once schema ids are cached', async () => {
     const { codec, counter } = freshCodec();
     const topic = uniqueName('orders.order-placed.v1');
