@@ -5,7 +5,8 @@
  * and a cache makes repeated questions free); a lake on `file://` is read in place.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -127,19 +128,45 @@ export class LakeQuery {
   }
 }
 
-/** Checks that each file the manifests name exists with its size and sha256 (for tests and operators). */
-export async function verifyCuratedFiles(store: ObjectStore, manifests: readonly CuratedManifest[]): Promise<string[]> {
+/**
+ * Checks that each file the manifests name exists with the manifest's size, sha256 and row count (the
+ * Parquet footer's), and that the files' rows add up to the manifest's; returns the problems found.
+ */
+export async function verifyCuratedFiles(store: ObjectStore, manifests: readonly CuratedManifest[], workDir = tmpdir()): Promise<string[]> {
   const problems: string[] = [];
-  for (const m of manifests) {
-    let rows = 0;
-    for (const f of m.files) {
-      rows += f.rows;
-      const body = await store.get(f.key).catch(() => undefined);
-      if (!body) problems.push(`${f.key}: missing`);
-      else if (body.length !== f.bytes) problems.push(`${f.key}: ${body.length} bytes, manifest says ${f.bytes}`);
-      else if (createHash('sha256').update(body).digest('hex') !== f.sha256) problems.push(`${f.key}: sha256 differs from the manifest`);
+  const dir = mkdtempSync(join(workDir, 'verify-'));
+  const db = await DuckDBInstance.create(':memory:');
+  const connection = await db.connect();
+  try {
+    for (const m of manifests) {
+      let rows = 0;
+      for (const f of m.files) {
+        rows += f.rows;
+        const body = await store.get(f.key).catch(() => undefined);
+        if (!body) {
+          problems.push(`${f.key}: missing`);
+          continue;
+        }
+        if (body.length !== f.bytes) problems.push(`${f.key}: ${body.length} bytes, manifest says ${f.bytes}`);
+        if (createHash('sha256').update(body).digest('hex') !== f.sha256) problems.push(`${f.key}: sha256 differs from the manifest`);
+        const path = join(dir, 'file.parquet');
+        writeFileSync(path, body);
+        try {
+          const reader = await connection.runAndReadAll(
+            `SELECT sum(row_group_num_rows)::BIGINT FROM (SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata('${path}'))`,
+          );
+          const [[fileRows]] = reader.getRows() as [[bigint | null]];
+          if (Number(fileRows ?? 0) !== f.rows) problems.push(`${f.key}: ${fileRows} rows in the file, manifest says ${f.rows}`);
+        } catch (err) {
+          problems.push(`${f.key}: not a readable Parquet file (${(err as Error).message})`);
+        }
+      }
+      if (rows !== m.rows) problems.push(`${m.topic} ${m.hour}: files hold ${rows} rows, manifest says ${m.rows}`);
     }
-    if (rows !== m.rows) problems.push(`${m.topic} ${m.hour}: files hold ${rows} rows, manifest says ${m.rows}`);
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+    rmSync(dir, { recursive: true, force: true });
   }
   return problems;
 }
