@@ -32,7 +32,9 @@ export default {
   timeoutMS: 20_000,
   // The sandbox needs the libs and the TypeScript/Jest configs, not the stack's downloads or builds.
   ignorePatterns: ['/*', '!/libs', '!/schemas', '!/package.json', '!/tsconfig.json', '!/tsconfig.base.json', '!/test', '/test/*', '!/test/mutation'],
-  tempDirName: 'coverage/stryker-tmp',
+  // Under .local-stack/ (git-, jest- and eslint-ignored): a sandbox copy of the specs anywhere else would
+  // be picked up by anyone running jest meanwhile.
+  tempDirName: '.local-stack/stryker-tmp',
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: `coverage/mutation/${lib}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },

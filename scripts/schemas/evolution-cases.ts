@@ -119,6 +119,16 @@ export const evolutionCases: EvolutionCase[] = [
     sample: { written: 3, read: { int: 3 } },
   },
   {
+    // Avro Java picks the reader's exact match (int); avsc the first branch that can read the value.
+    // Same number either way; only the branch name of the wrapped value differs.
+    name: 'int → ["long","int"] (ambiguous, wrapped)',
+    writer: 'int',
+    reader: ['long', 'int'],
+    javaAccepts: true,
+    gateAccepts: true,
+    sample: { written: 3, read: { long: 3 } },
+  },
+  {
     name: '["int","long"] → long',
     writer: ['int', 'long'],
     reader: 'long',
