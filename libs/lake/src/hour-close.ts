@@ -138,6 +138,8 @@ export function hourClosePublisher(producer: Producer): (request: HourCloseReque
 
 /** Creates the internal hour-close topic when it does not exist (idempotent; every sink does it at start). */
 export async function ensureHourCloseTopic(admin: Admin, partitions = 6): Promise<void> {
+  // Asking first keeps kafkajs from logging TOPIC_ALREADY_EXISTS as an error on every start.
+  if ((await admin.listTopics()).includes(HOUR_CLOSE_TOPIC)) return;
   await admin.createTopics({
     waitForLeaders: true,
     topics: [{ topic: HOUR_CLOSE_TOPIC, numPartitions: partitions, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * HOUR_MS) }] }],
@@ -199,11 +201,21 @@ export class HourTracker {
     }
   }
 
-  /** Partitions this instance no longer owns stop holding the watermark back. */
-  forgetPartitionsExcept(assigned: Map<string, Set<number>>): void {
+  /**
+   * The partitions this instance owns now. A newly assigned partition holds the watermark back (it may
+   * still deliver older events) until it delivers records or stays quiet for `idleCloseMs`; partitions
+   * it no longer owns stop counting.
+   */
+  assign(assigned: Map<string, Set<number>>, now: number): void {
     for (const [name, t] of this.topics) {
       const keep = assigned.get(name);
       for (const p of t.partitions.keys()) if (!keep?.has(p)) t.partitions.delete(p);
+    }
+    for (const [name, partitions] of assigned) {
+      const t = this.topic(name);
+      for (const p of partitions) {
+        if (!t.partitions.has(p)) t.partitions.set(p, { maxEventTime: Number.NEGATIVE_INFINITY, lastRecordAt: now });
+      }
     }
   }
 
@@ -232,12 +244,14 @@ export class HourTracker {
       if (now - p.lastRecordAt >= this.idleCloseMs) continue;
       if (low === undefined || p.maxEventTime < low) low = p.maxEventTime;
     }
-    return low;
+    return low === Number.NEGATIVE_INFINITY ? undefined : low;
   }
 
   private idle(t: TopicHours, now: number): boolean {
     let last = this.startedAt;
-    for (const p of t.partitions.values()) if (p.lastRecordAt > last) last = p.lastRecordAt;
+    for (const p of t.partitions.values()) {
+      if (p.maxEventTime !== Number.NEGATIVE_INFINITY && p.lastRecordAt > last) last = p.lastRecordAt;
+    }
     return now - last >= this.idleCloseMs;
   }
 
@@ -252,8 +266,10 @@ export class HourTracker {
       for (const hour of candidates) {
         if (t.late.has(hour)) continue;
         const end = hourStartMillis(hour) + HOUR_MS;
-        if (low !== undefined && end + this.allowedLatenessMs <= low) out.push({ topic: name, hour, reason: 'watermark' });
-        else if (idle && end <= now) out.push({ topic: name, hour, reason: 'idle' });
+        // An hour closed before and holding new files again is a re-close, whatever passed it now.
+        const again = t.closed.has(hour);
+        if (low !== undefined && end + this.allowedLatenessMs <= low) out.push({ topic: name, hour, reason: again ? 'late' : 'watermark' });
+        else if (idle && end <= now) out.push({ topic: name, hour, reason: again ? 'late' : 'idle' });
       }
     }
     return out.sort((a, b) => (a.hour < b.hour ? -1 : a.hour > b.hour ? 1 : 0));

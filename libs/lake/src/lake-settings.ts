@@ -35,6 +35,8 @@ export const landingDefaults = {
   backoffBaseMs: 500,
   backoffMaxMs: 15_000,
   fromBeginning: true,
+  /** Consumer session: a member killed without leaving holds its partitions this long. */
+  sessionTimeoutMs: 45_000,
 } as const;
 
 export type MaskAction = 'hash' | 'drop';
@@ -63,6 +65,7 @@ export interface LandingSettings {
   backoffBaseMs: number;
   backoffMaxMs: number;
   fromBeginning: boolean;
+  sessionTimeoutMs: number;
   /** Test hook: SIGKILL the process at this point of the n-th cut that uploads files. */
   crashAt?: { point: CrashPoint; cut: number };
 }
@@ -208,6 +211,8 @@ const landingEnvironment = z.object({
   LAKE_ALLOWED_LATENESS: duration(landingDefaults.allowedLatenessMs),
   LAKE_IDLE_CLOSE: duration(landingDefaults.idleCloseMs, 1),
   SINK_FROM_BEGINNING: z.enum(['true', 'false']).optional(),
+  // The broker accepts 6 s to 30 min by default (group.min/max.session.timeout.ms).
+  SINK_SESSION_TIMEOUT: duration(landingDefaults.sessionTimeoutMs, 6_000),
   SINK_CRASH_AT: z
     .string()
     .optional()
@@ -265,6 +270,7 @@ export function loadLandingSettings(
     backoffBaseMs: landingDefaults.backoffBaseMs,
     backoffMaxMs: landingDefaults.backoffMaxMs,
     fromBeginning: e.SINK_FROM_BEGINNING ? e.SINK_FROM_BEGINNING === 'true' : landingDefaults.fromBeginning,
+    sessionTimeoutMs: e.SINK_SESSION_TIMEOUT,
     crashAt: e.SINK_CRASH_AT,
   };
 }

@@ -120,7 +120,7 @@ export class LandingSink {
       const missing = wanted.filter((t) => !existing.has(t));
       if (missing.length > 0) logger.warn('sink topics missing, not landed until a restart', { missing });
       this.topics = wanted.filter((t) => existing.has(t)).sort();
-      await ensureHourCloseTopic(admin);
+      if (!existing.has(HOUR_CLOSE_TOPIC)) await ensureHourCloseTopic(admin);
       const dlqs = this.topics.map(dlqTopicOf).filter((t) => !existing.has(t));
       if (dlqs.length > 0) {
         await admin.createTopics({ waitForLeaders: true, topics: dlqs.map((topic) => ({ topic, numPartitions: 3 })) });
@@ -138,8 +138,8 @@ export class LandingSink {
     }
     const consumer = kafka.consumer({
       groupId: settings.groupId,
-      sessionTimeout: 45_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(settings.sessionTimeoutMs / 3)),
       // kafkajs waits up to 5 s for a fetch to fill by default: a latency trap at low rates.
       maxWaitTimeInMs: 500,
       maxBytesPerPartition: 4 * 1024 * 1024,
@@ -241,7 +241,7 @@ export class LandingSink {
         this.writers.delete(key);
       }
     }
-    this.tracker.forgetPartitionsExcept(assigned);
+    this.tracker.assign(assigned, this.now());
     this.deps.logger.info('partitions assigned', { assignment });
   }
 

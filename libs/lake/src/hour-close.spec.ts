@@ -1,0 +1,45 @@
+import { HourTracker } from './hour-close';
+
+const H = 3_600_000;
+const T0 = Date.parse('2026-11-28T05:00:00Z');
+const MIN = 60_000;
+
+describe('HourTracker', () => {
+  const assigned = (parts: number[]) => new Map([['t', new Set(parts)]]);
+
+  it('closes an hour once the minimum of the partitions maximum event times passes its end + lateness', () => {
+    const tracker = new HourTracker(10 * MIN, 5 * MIN, 0);
+    tracker.assign(assigned([0, 1]), 0);
+    tracker.observe('t', 0, T0 + 30 * MIN, 1);
+    tracker.landed('t', ['2026-11-28T05']);
+    tracker.observe('t', 0, T0 + H + 20 * MIN, 2);
+    // Partition 1 has delivered nothing yet: it holds the watermark back.
+    expect(tracker.due(3, () => [])).toEqual([]);
+    tracker.observe('t', 1, T0 + H + 5 * MIN, 4);
+    expect(tracker.lowWatermark('t', 5)).toBe(T0 + H + 5 * MIN);
+    expect(tracker.due(5, () => [])).toEqual([]);
+    tracker.observe('t', 1, T0 + H + 10 * MIN, 6);
+    expect(tracker.due(7, () => [])).toEqual([{ topic: 't', hour: '2026-11-28T05', reason: 'watermark' }]);
+  });
+
+  it('closes ended hours when every partition has been quiet for the idle time, never right after start', () => {
+    const start = T0 + 3 * H;
+    const tracker = new HourTracker(10 * MIN, 5 * MIN, start);
+    tracker.recovered('t', ['2026-11-28T05'], [], []);
+    expect(tracker.due(start + MIN, () => [])).toEqual([]);
+    expect(tracker.due(start + 5 * MIN, () => [])).toEqual([{ topic: 't', hour: '2026-11-28T05', reason: 'idle' }]);
+  });
+
+  it('re-closes a closed hour when segments land in it again, and retries a failed close', () => {
+    const tracker = new HourTracker(10 * MIN, 5 * MIN, 0);
+    tracker.landed('t', ['2026-11-28T05']);
+    tracker.closing('t', '2026-11-28T05');
+    expect(tracker.due(1, () => [])).toEqual([]);
+    tracker.landed('t', ['2026-11-28T05']);
+    const [due] = tracker.due(1, () => []);
+    expect(due).toEqual({ topic: 't', hour: '2026-11-28T05', reason: 'late' });
+    tracker.closing('t', '2026-11-28T05');
+    tracker.closeFailed(due);
+    expect(tracker.due(1, () => [])).toEqual([due]);
+  });
+});
