@@ -1,6 +1,8 @@
 import { bootstrapService } from '@app/platform';
 import { FraudServiceModule } from './fraud-service.module';
 
-void bootstrapService({ service: 'fraud-service', defaultHttpPort: 3002 }, (config, logger) =>
-  FraudServiceModule.forRoot(config, logger),
+void bootstrapService(
+  { service: 'fraud-service', defaultHttpPort: 3002 },
+  (config, logger) => FraudServiceModule.forRoot(config, logger),
+  { kafkaTransport: true },
 );

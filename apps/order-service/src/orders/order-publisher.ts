@@ -1,9 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
-import type { AppConfig } from '@app/config';
-import { createSchemaRegistry, RegistryCodec } from '@app/codec';
+import type { RegistryCodec } from '@app/codec';
 import { topics, type OrderPlaced } from '@app/contracts';
-import { APP_CONFIG, KAFKA } from '@app/platform';
+import { KAFKA, REGISTRY_CODEC } from '@app/platform';
 import { ORDER_SETTINGS } from './order-tokens';
 import type { OrderSettings } from './order-settings';
 import { IDEMPOTENCY_HASH_HEADER, ORDER_COMMANDS_TOPIC, type OrderCommand } from './order-topics';
@@ -24,20 +23,18 @@ export class PublishUnavailableError extends Error {
  */
 @Injectable()
 export class OrderPublisher implements OnApplicationShutdown {
-  private readonly codec: RegistryCodec;
   private producer?: Promise<Producer>;
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(REGISTRY_CODEC) private readonly codec: RegistryCodec,
     @Inject(ORDER_SETTINGS) private readonly settings: OrderSettings,
-  ) {
-    this.codec = new RegistryCodec(createSchemaRegistry(config.schemaRegistry), { autoRegister: true });
-  }
+  ) {}
 
   private connected(): Promise<Producer> {
     if (!this.producer) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });
+      // Idempotent, acks=all: a retried send never duplicates; the request deadline bounds the wait.
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
       this.producer = producer.connect().then(() => producer);
       this.producer.catch(() => (this.producer = undefined));
     }

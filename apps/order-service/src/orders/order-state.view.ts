@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Consumer, Kafka } from 'kafkajs';
+import { applyTopics } from '@app/kafka';
 import type { Logger } from '@app/logging';
 import { KAFKA, LOGGER } from '@app/platform';
 import { isFinal, type OrderView } from './order-fan-in';
-import { ORDER_STATE_TOPIC } from './order-topics';
+import { ORDER_PARTITIONS, ORDER_STATE_CONFIGS, ORDER_STATE_TOPIC } from './order-topics';
 
 /**
  * Shared state for reads: every order-service instance tails the compacted order-state topic (written
@@ -27,6 +28,17 @@ export class OrderStateView implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Nest runs this hook before the Kafka transport creates its internal topics: make sure ours exists.
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      if (!existing.has(ORDER_STATE_TOPIC)) {
+        await applyTopics(admin, [{ name: ORDER_STATE_TOPIC, partitions: ORDER_PARTITIONS, configs: ORDER_STATE_CONFIGS }]);
+      }
+    } finally {
+      await admin.disconnect();
+    }
     // A group of its own per instance (nothing committed): every instance reads the whole topic.
     this.consumer = this.kafka.consumer({ groupId: `order-service.view-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
     await this.consumer.connect();

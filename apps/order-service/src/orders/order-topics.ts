@@ -2,6 +2,7 @@
 export const ORDER_COMMANDS_TOPIC = 'order-service.order-commands';
 /** Compacted: the latest public view of every order; every instance tails it to answer GET /orders/:id. */
 export const ORDER_STATE_TOPIC = 'order-service.order-state';
+export const ORDER_STATE_CONFIGS = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' };
 /** Same partition count as the catalog's order topics, so partition p of each holds the same orders. */
 export const ORDER_PARTITIONS = 6;
 

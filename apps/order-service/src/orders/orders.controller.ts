@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, ServiceUnavailableException, UsePipes } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiPayloadTooLargeResponse, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CancelOrderDto, OrderAcceptedDto, OrderViewDto, PlaceOrderDto, ReviewDecisionDto } from './dto/place-order.dto';
 import { PublishUnavailableError } from './order-publisher';
 import { OrdersService, publicView } from './orders.service';
+import { strictValidationPipe } from './validation';
 
 const RETRY_AFTER_SECONDS = '2';
 const MAX_WAIT_MS = 30_000;
@@ -18,6 +19,7 @@ function unavailable(res: Response, err: unknown): never {
 
 @ApiTags('orders')
 @Controller('orders')
+@UsePipes(strictValidationPipe())
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
