@@ -31,6 +31,8 @@ describe('classifyKafkaError', () => {
     const topicDenied = new ProtocolError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'Not authorized' });
     expect(classifyKafkaError(topicDenied)).toBe('authorization');
     expect(classifyKafkaError(Object.assign(new Error('retries exhausted'), { cause: topicDenied }))).toBe('authorization');
+    const noMechanism = new ProtocolError({ type: 'UNSUPPORTED_SASL_MECHANISM', code: 33, retriable: false, message: 'not supported' });
+    expect(classifyKafkaError(noMechanism)).toBe('authentication');
     expect(classifyKafkaError(new KafkaJSConnectionError('Connection refused'))).toBe('other');
     expect(classifyKafkaError('weird')).toBe('other');
   });

@@ -56,7 +56,9 @@ export function classifyKafkaError(err: unknown): KafkaFailureKind {
       e.name === 'KafkaJSSASLAuthenticationError' ||
       e.name === 'MskIamTokenError' ||
       e.type === 'SASL_AUTHENTICATION_FAILED' ||
-      e.type === 'ILLEGAL_SASL_STATE',
+      e.type === 'ILLEGAL_SASL_STATE' ||
+      // The broker does not offer the configured mechanism (say msk-iam against a SCRAM listener).
+      e.type === 'UNSUPPORTED_SASL_MECHANISM',
   );
   if (authentication) return 'authentication';
   if (chain.some((e) => e.type !== undefined && AUTHORIZATION_TYPES.has(e.type))) return 'authorization';

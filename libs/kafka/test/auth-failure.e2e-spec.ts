@@ -45,6 +45,22 @@ describe('Kafka login with SCRAM credentials', () => {
     expect(output).not.toContain('definitely-wrong-password');
   }, 60_000);
 
+  it('msk-iam against a listener without OAUTHBEARER: named as an authentication failure, not retried forever', async () => {
+    const { code, output } = await runLogin({
+      SERVICE_NAME: 'fraud-service',
+      KAFKA_BROKERS: saslBrokers,
+      KAFKA_AUTH: 'msk-iam',
+      KAFKA_SSL: 'false',
+      KAFKA_AUTH_MAX_ATTEMPTS: '2',
+      // Static test keys: the token is signed locally, no AWS call.
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    });
+    expect(code).toBe(77);
+    expect(output).toMatch(/Kafka authentication failed for MSK IAM default credentials \(session "fraud-service"\) .* after 2 attempt\(s\): .*SASL mechanism/);
+    expect(output).not.toContain('wJalrXUtnFEMI');
+  }, 60_000);
+
   it('logs in with the right password', async () => {
     const { code, output } = await runLogin({
       SERVICE_NAME: 'fraud-service',
