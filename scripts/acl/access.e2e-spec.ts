@@ -105,6 +105,7 @@ describe.each(serviceAccess.map((a) => a.service))('principal %s', (service) => 
     await Promise.all([admin.connect(), producer.connect()]);
     try {
       await admin.createTopics({ topics: [{ topic: internalTopic, numPartitions: 1 }], waitForLeaders: true });
+      await admin.createPartitions({ topicPartitions: [{ topic: internalTopic, count: 2 }] });
       if (access.consumes.length > 0) {
         // Its main group (not joined here: a running instance of the service may be using it).
         await admin.fetchOffsets({ groupId: service, topics: [access.consumes[0].name] });
@@ -133,8 +134,12 @@ describe.each(serviceAccess.map((a) => a.service))('principal %s', (service) => 
     } finally {
       await consumer.disconnect();
       await producer.disconnect();
-      await admin.deleteTopics({ topics: [internalTopic] }).catch(() => undefined);
       await admin.disconnect();
+      // Services may not delete topics; the super user cleans up.
+      const cleaner = superUser().admin();
+      await cleaner.connect();
+      await cleaner.deleteTopics({ topics: [internalTopic] }).catch(() => undefined);
+      await cleaner.disconnect();
     }
   });
 

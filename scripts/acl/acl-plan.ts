@@ -25,6 +25,7 @@ const OPERATION: Record<KafkaGrant['operations'][number], AclOperationTypes> = {
   Create: AclOperationTypes.CREATE,
   DescribeConfigs: AclOperationTypes.DESCRIBE_CONFIGS,
   AlterConfigs: AclOperationTypes.ALTER_CONFIGS,
+  Alter: AclOperationTypes.ALTER,
   IdempotentWrite: AclOperationTypes.IDEMPOTENT_WRITE,
 };
 

@@ -38,7 +38,9 @@ const IAM_ACTIONS: Record<KafkaResourceType, Partial<Record<KafkaOperation, stri
     Describe: ['kafka-cluster:DescribeTopic'],
     Create: ['kafka-cluster:CreateTopic'],
     DescribeConfigs: ['kafka-cluster:DescribeTopicDynamicConfiguration'],
-    AlterConfigs: ['kafka-cluster:AlterTopicDynamicConfiguration', 'kafka-cluster:AlterTopic'],
+    AlterConfigs: ['kafka-cluster:AlterTopicDynamicConfiguration'],
+    // Adding partitions (CreatePartitions) is Alter on the topic.
+    Alter: ['kafka-cluster:AlterTopic'],
   },
   group: {
     Read: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],

@@ -81,6 +81,7 @@ export type KafkaOperation =
   | 'Create'
   | 'DescribeConfigs'
   | 'AlterConfigs'
+  | 'Alter'
   | 'IdempotentWrite';
 
 /** One allow rule: a principal may run these operations on resources matching name and pattern. */
@@ -119,8 +120,8 @@ export function kafkaGrantsFor(access: ServiceAccess): KafkaGrant[] {
       resourceType: 'topic',
       patternType: 'prefixed',
       name: prefix,
-      operations: ['Create', 'Read', 'Write', 'Describe', 'DescribeConfigs', 'AlterConfigs'],
-      reason: 'creates and uses its internal topics (changelogs, commands, control)',
+      operations: ['Create', 'Read', 'Write', 'Describe', 'DescribeConfigs', 'AlterConfigs', 'Alter'],
+      reason: 'creates, grows and uses its internal topics (changelogs, commands, control)',
     },
     { resourceType: 'group', patternType: 'literal', name: access.service, operations: ['Read', 'Describe'], reason: 'its consumer group' },
     { resourceType: 'group', patternType: 'prefixed', name: prefix, operations: ['Read', 'Describe'], reason: 'its extra consumer groups' },
