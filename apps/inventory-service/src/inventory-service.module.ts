@@ -21,6 +21,8 @@ export class InventoryServiceModule {
       imports: [
         PlatformModule.forRoot(config, logger),
         KafkaTransportModule.forRoot({
+          // Heartbeats well inside the session so a busy but live instance is never evicted.
+          tuning: { consumer: { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.min(3_000, Math.floor(settings.sessionTimeoutMs / 3)) } },
           stores: [RESERVATIONS_STORE, SKUS_STORE],
           internalTopics: [
             { name: SKU_REQUESTS_TOPIC, partitions: INVENTORY_PARTITIONS },

@@ -17,6 +17,8 @@ export class OrderServiceModule {
       imports: [
         PlatformModule.forRoot(config, logger),
         KafkaTransportModule.forRoot({
+          // Heartbeats well inside the session so a busy but live instance is never evicted.
+          tuning: { consumer: { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.min(3_000, Math.floor(settings.sessionTimeoutMs / 3)) } },
           stores: [ORDERS_STORE],
           internalTopics: [
             { name: ORDER_COMMANDS_TOPIC, partitions: ORDER_PARTITIONS },

@@ -20,6 +20,8 @@ export const fraudEnvironmentSchema = z
     FRAUD_FIRST_ORDER_MULTIPLIER: amount.default(5),
     FRAUD_SESSION_BURST_MAX_ORDERS: count.default(3),
     FRAUD_SESSION_BURST_WINDOW_MS: z.coerce.number().int().min(1000).default(600_000),
+    // How soon a crashed instance's partitions move to another one (broker minimum 6 s).
+    RUNTIME_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
   })
   .refine((env) => env.FRAUD_REVIEW_SCORE < env.FRAUD_DECLINE_SCORE, {
     path: ['FRAUD_REVIEW_SCORE'],
@@ -39,6 +41,7 @@ export interface FraudSettings {
   firstOrderMultiplier: number;
   sessionBurstMaxOrders: number;
   sessionBurstWindowMs: number;
+  sessionTimeoutMs: number;
 }
 
 /** Parses the fraud thresholds from the environment, naming every bad variable. */
@@ -61,5 +64,6 @@ export function loadFraudSettings(env: NodeJS.ProcessEnv): FraudSettings {
     firstOrderMultiplier: e.FRAUD_FIRST_ORDER_MULTIPLIER,
     sessionBurstMaxOrders: e.FRAUD_SESSION_BURST_MAX_ORDERS,
     sessionBurstWindowMs: e.FRAUD_SESSION_BURST_WINDOW_MS,
+    sessionTimeoutMs: e.RUNTIME_SESSION_TIMEOUT_MS,
   };
 }

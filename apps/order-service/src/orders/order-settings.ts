@@ -11,6 +11,8 @@ export const orderEnvironmentSchema = z
     ORDER_RETENTION_MS: ms(1_000).default(3_600_000),
     ORDER_TIMEOUT_CHECK_MS: ms(50).default(1_000),
     ORDER_PUBLISH_TIMEOUT_MS: ms(100).default(5_000),
+    // How soon a crashed instance's partitions move to another one (broker minimum 6 s).
+    RUNTIME_SESSION_TIMEOUT_MS: ms(6_000).default(30_000),
   })
   .refine((env) => env.ORDER_RETENTION_MS > env.ORDER_CANCEL_WINDOW_MS, {
     path: ['ORDER_RETENTION_MS'],
@@ -23,6 +25,7 @@ export interface OrderSettings {
   timeoutCheckMs: number;
   /** How long POST /orders waits for Kafka to acknowledge OrderPlaced before answering 503. */
   publishTimeoutMs: number;
+  sessionTimeoutMs: number;
 }
 
 /** The order-service's own settings, naming every bad variable (exit 78 at boot). */
@@ -36,5 +39,6 @@ export function loadOrderSettings(env: NodeJS.ProcessEnv): OrderSettings {
     fanIn: { validationTimeoutMs: e.ORDER_VALIDATION_TIMEOUT_MS, cancelWindowMs: e.ORDER_CANCEL_WINDOW_MS, retentionMs: e.ORDER_RETENTION_MS },
     timeoutCheckMs: e.ORDER_TIMEOUT_CHECK_MS,
     publishTimeoutMs: e.ORDER_PUBLISH_TIMEOUT_MS,
+    sessionTimeoutMs: e.RUNTIME_SESSION_TIMEOUT_MS,
   };
 }
