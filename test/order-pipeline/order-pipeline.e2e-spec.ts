@@ -192,7 +192,8 @@ describe('pipeline', () => {
     const catalog = await newCatalog('poison', 1);
     const partition = 2;
     const partitioner = Partitioners.DefaultPartitioner();
-    const partitionOf = (key: string) => partitioner({ topic: topics.orderPlaced.name, partitionMetadata: Array.from({ length: 6 }, (_, p) => ({ partitionId: p, leader: 0 })), message: { key } });
+    const partitionMetadata = Array.from({ length: 6 }, (_, p) => ({ partitionId: p, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    const partitionOf = (key: string) => partitioner({ topic: topics.orderPlaced.name, partitionMetadata, message: { key, value: null } });
     const poison = Buffer.from(`not an avro record ${run}`);
     const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
