@@ -147,6 +147,8 @@ describe.each(['s3', 'file'] as const)('the lake into %s', (kind) => {
       SINK_ROTATE_RECORDS: '2000',
       SINK_FLUSH_IDLE: '1s',
       LAKE_IDLE_CLOSE: '4s',
+      // kill -9 leaves the dead member in the groups until its session ends: keep that short.
+      SINK_SESSION_TIMEOUT: '6s',
       LAKE_COMPACT_TARGET_BYTES: '128KiB',
       ...(s3Endpoint ? { S3_ENDPOINT: s3Endpoint } : {}),
       ...extra,

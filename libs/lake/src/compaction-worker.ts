@@ -25,6 +25,11 @@ export interface CompactionWorkerOptions {
   backoffMaxMs?: number;
   /** Attempts for a failure that is not retriable (bad manifest, unknown schema) before it is skipped. */
   maxAttempts?: number;
+  /**
+   * Consumer session; heartbeats go out every 3 s even while an hour compacts. Short sessions (tests
+   * that kill -9) let a restarted instance take the requests over quickly.
+   */
+  sessionTimeoutMs?: number;
   /** Tests: `fromBeginning` for a new group (default true: a new group handles every pending request). */
   fromBeginning?: boolean;
 }
@@ -62,8 +67,9 @@ export class CompactionWorker {
   async start(): Promise<void> {
     const { kafka, groupId, logger } = this.options;
     await this.options.ensureTopic?.();
-    // Compacting one hour can take minutes: the session must outlive it between heartbeats we send.
-    const consumer = kafka.consumer({ groupId, sessionTimeout: 45_000, heartbeatInterval: HEARTBEAT_MS, maxBytesPerPartition: 1024 * 1024 });
+    // Compacting one hour can take minutes: the worker heartbeats on a timer while it runs.
+    const sessionTimeout = Math.max(6_000, this.options.sessionTimeoutMs ?? 45_000);
+    const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval: Math.min(HEARTBEAT_MS, sessionTimeout / 3), maxBytesPerPartition: 1024 * 1024 });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topic: HOUR_CLOSE_TOPIC, fromBeginning: this.options.fromBeginning ?? true });

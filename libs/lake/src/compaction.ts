@@ -37,6 +37,8 @@ export interface CompactionOptions {
   targetFileBytes?: number;
   /** Local scratch space (NDJSON staging, DuckDB spill, Parquet before upload). */
   workDir?: string;
+  /** NDJSON bytes per chunk loaded into DuckDB while decoding goes on; Infinity loads once at the end. */
+  stagingChunkBytes?: number;
   /** Orphaned part files (of crashed runs) older than this are deleted. */
   orphanGraceMs?: number;
   now?: () => number;
@@ -133,6 +135,7 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
     targetFileBytes: options.targetFileBytes ?? compactionDefaults.targetFileBytes,
     runId,
     workDir: options.workDir,
+    stagingChunkBytes: options.stagingChunkBytes,
   });
   try {
     const decoder = new RawSegmentDecoder(options.reader.schema);

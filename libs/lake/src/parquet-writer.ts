@@ -24,6 +24,8 @@ export interface CuratedWriteOptions {
   runId: string;
   /** Where temp files go (NDJSON staging, DuckDB spill, the Parquet output); the OS temp dir by default. */
   workDir?: string;
+  /** NDJSON bytes per chunk handed to DuckDB while decoding goes on; Infinity loads once at the end. */
+  stagingChunkBytes?: number;
 }
 
 export interface WrittenParquetFile {
@@ -46,6 +48,8 @@ export interface CuratedWriteResult {
 }
 
 const FLUSH_BYTES = 4 * 1024 * 1024;
+/** NDJSON chunk handed to DuckDB while decoding goes on (~20k events). */
+const CHUNK_BYTES = 16 * 1024 * 1024;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** DuckDB's text form of a BLOB (`\xNN` escapes for everything but plain printable ASCII). */
@@ -73,8 +77,12 @@ function ident(name: string): string {
 /** Stages rows and turns them into curated Parquet files; one instance per compaction run. */
 export class CuratedParquetWriter {
   private readonly dir: string;
-  private readonly stagingPath: string;
-  private readonly fd: number;
+  private chunk?: { path: string; fd: number; bytes: number };
+  private chunks = 0;
+  /** Loads of finished chunks, one after the other on the connection, while decoding goes on. */
+  private loading: Promise<void> = Promise.resolve();
+  private loadError?: unknown;
+  private db?: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }>;
   private pending: string[] = [];
   private pendingBytes = 0;
   private inputRows = 0;
@@ -100,8 +108,56 @@ export class CuratedParquetWriter {
       };
     }
     this.dir = mkdtempSync(join(options.workDir ?? tmpdir(), 'compaction-'));
-    this.stagingPath = join(this.dir, 'rows.ndjson');
-    this.fd = openSync(this.stagingPath, 'w');
+  }
+
+  private jsonColumns(): string {
+    return [
+      ...LINEAGE_COLUMNS.map((c) => `${ident(c.name)}: ${sqlString(c.name === '_key' ? 'VARCHAR' : c.duckdb)}`),
+      ...this.columns.map((c) => `${ident(c.name)}: ${sqlString(c.type)}`),
+    ].join(', ');
+  }
+
+  private selectList(): string {
+    return [
+      ...this.columns.map((c) => ident(c.name)),
+      ...LINEAGE_COLUMNS.map((c) => (c.name === '_key' ? 'from_base64("_key") AS "_key"' : ident(c.name))),
+    ].join(', ');
+  }
+
+  /** The DuckDB session, with the typed staging table, opened on first use. */
+  private session(): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+    this.db ??= (async () => {
+      const instance = await DuckDBInstance.create(':memory:', {
+        temp_directory: join(this.dir, 'spill'),
+        preserve_insertion_order: 'true',
+      });
+      const connection = await instance.connect();
+      const columns = [...this.columns.map((c) => `${ident(c.name)} ${c.type}`), ...LINEAGE_COLUMNS.map((c) => `${ident(c.name)} ${c.duckdb}`)];
+      await connection.run(`CREATE TABLE staged (${columns.join(', ')})`);
+      return { instance, connection };
+    })();
+    return this.db;
+  }
+
+  /** Hands the current chunk file to DuckDB (in the background) and starts a new one. */
+  private sealChunk(): void {
+    const chunk = this.chunk;
+    if (!chunk) return;
+    this.chunk = undefined;
+    closeSync(chunk.fd);
+    this.loading = this.loading.then(async () => {
+      if (this.loadError) return;
+      try {
+        const { connection } = await this.session();
+        await connection.run(
+          `INSERT INTO staged SELECT ${this.selectList()} FROM read_json(${sqlString(chunk.path)}, ` +
+            `format = 'newline_delimited', columns = {${this.jsonColumns()}}, maximum_object_size = 67108864)`,
+        );
+        rmSync(chunk.path, { force: true });
+      } catch (err) {
+        this.loadError = err;
+      }
+    });
   }
 
   get rowsAdded(): number {
@@ -137,9 +193,15 @@ export class CuratedParquetWriter {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    writeSync(this.fd, this.pending.join(''));
+    if (!this.chunk) {
+      const path = join(this.dir, `rows-${this.chunks++}.ndjson`);
+      this.chunk = { path, fd: openSync(path, 'w'), bytes: 0 };
+    }
+    writeSync(this.chunk.fd, this.pending.join(''));
+    this.chunk.bytes += this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
+    if (this.chunk.bytes >= (this.options.stagingChunkBytes ?? CHUNK_BYTES)) this.sealChunk();
   }
 
   /** Loads, dedups, sorts and writes the Parquet files; the result's files live until {@link dispose}. */
@@ -147,13 +209,11 @@ export class CuratedParquetWriter {
     if (this.finished) throw new Error('finish() called twice');
     this.finished = true;
     this.flush();
-    closeSync(this.fd);
-    const instance = await DuckDBInstance.create(':memory:', {
-      temp_directory: join(this.dir, 'spill'),
-      preserve_insertion_order: 'true',
-    });
-    const connection = await instance.connect();
+    this.sealChunk();
+    const { instance, connection } = await this.session();
     try {
+      await this.loading;
+      if (this.loadError) throw this.loadError;
       return await this.writeWith(connection);
     } finally {
       connection.closeSync();
@@ -163,18 +223,6 @@ export class CuratedParquetWriter {
 
   private async writeWith(db: DuckDBConnection): Promise<CuratedWriteResult> {
     const { eventTimeField, dedupField, targetFileBytes, runId } = this.options;
-    const jsonColumns = [
-      ...LINEAGE_COLUMNS.map((c) => `${ident(c.name)}: ${sqlString(c.name === '_key' ? 'VARCHAR' : c.duckdb)}`),
-      ...this.columns.map((c) => `${ident(c.name)}: ${sqlString(c.type)}`),
-    ];
-    const selectList = [
-      ...this.columns.map((c) => ident(c.name)),
-      ...LINEAGE_COLUMNS.map((c) => (c.name === '_key' ? 'from_base64("_key") AS "_key"' : ident(c.name))),
-    ];
-    await db.run(
-      `CREATE TABLE staged AS SELECT ${selectList.join(', ')} FROM read_json(${sqlString(this.stagingPath)}, ` +
-        `format = 'newline_delimited', columns = {${jsonColumns.join(', ')}}, maximum_object_size = 67108864)`,
-    );
     if (this.carried.length > 0) {
       const files = `[${this.carried.map((c) => sqlString(c.path)).join(', ')}]`;
       const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${files}, union_by_name = true)`);
@@ -232,11 +280,14 @@ export class CuratedParquetWriter {
   dispose(): void {
     if (!this.finished) {
       this.finished = true;
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed
-      }
+      if (this.chunk) closeSync(this.chunk.fd);
+      this.chunk = undefined;
+      // A session opened for loads that never finished: close it once they settle.
+      void this.loading.then(async () => {
+        const db = await this.db?.catch(() => undefined);
+        db?.connection.closeSync();
+        db?.instance.closeSync();
+      });
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -15,6 +15,8 @@ export interface CompactionModuleOptions {
   groupId: string;
   eventTimeFields: Record<string, string>;
   ownsTopic: (topic: string) => boolean;
+  /** The sink's consumer session (`SINK_SESSION_TIMEOUT`). */
+  sessionTimeoutMs?: number;
   settings: CompactionSettings;
 }
 
@@ -34,6 +36,7 @@ export class HourCloseConsumer implements OnApplicationBootstrap, OnApplicationS
       kafka,
       groupId: `${options.groupId}.compaction`,
       ownsTopic: options.ownsTopic,
+      sessionTimeoutMs: options.sessionTimeoutMs,
       logger: logger.child({ component: 'compaction' }),
       metrics,
       ensureTopic: async () => {
