@@ -37,10 +37,17 @@ function acceptedWildcards(): AcceptedFinding[] {
  * findings one by one (`RuleId[FindingId]`), so this runs the checks once and acknowledges only the
  * findings that match an accepted kind; anything else still fails synth and the test.
  */
-export function acknowledgeAcceptedFindings(stack: SecureCartStack): void {
+export function acknowledgeAcceptedFindings(stack: SecureCartStack): { found: string[]; acknowledged: string[] } {
   const accepted = acceptedWildcards();
+  const found: string[] = [];
+  const acknowledged: string[] = [];
   for (const violation of new AwsSolutionsChecks(stack).validateScope(stack).violations) {
+    found.push(violation.ruleName);
     const match = accepted.find((a) => a.id.test(violation.ruleName));
-    if (match) Validations.of(stack).acknowledge({ id: violation.ruleName, reason: match.reason });
+    if (match) {
+      Validations.of(stack).acknowledge({ id: violation.ruleName, reason: match.reason });
+      acknowledged.push(violation.ruleName);
+    }
   }
+  return { found, acknowledged };
 }

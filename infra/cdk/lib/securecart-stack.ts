@@ -259,29 +259,34 @@ export class SecureCartStack extends Stack {
     const notify = new cwActions.SnsAction(this.alarmTopic);
     const clusterDim = { 'Cluster Name': this.clusterName };
 
+    // CloudWatch allows at most 10 metrics per alarm: one alarm per group and per 10 topics it reads.
+    const METRICS_PER_ALARM = 10;
     for (const access of serviceAccess.filter((a) => a.consumes.length > 0)) {
-      // At most 10 metrics per alarm: the sink's group reads every catalog topic (10 today).
-      const lags = Object.fromEntries(
-        access.consumes.map((t, i) => [
-          `lag${i}`,
-          new cloudwatch.Metric({
-            namespace: 'AWS/Kafka',
-            metricName: 'MaxOffsetLag',
-            dimensionsMap: { ...clusterDim, 'Consumer Group': access.service, Topic: t.name },
-            statistic: 'Maximum',
-            period: Duration.minutes(1),
-          }),
-        ]),
-      );
-      new cloudwatch.Alarm(this, `ConsumerLag-${access.service}`, {
-        alarmName: `securecart-${access.service}-consumer-lag`,
-        alarmDescription: `${access.service} is more than 10000 records behind on a topic for 5 minutes`,
-        metric: new cloudwatch.MathExpression({ expression: `MAX([${Object.keys(lags).join(',')}])`, usingMetrics: lags, period: Duration.minutes(1) }),
-        threshold: 10_000,
-        evaluationPeriods: 5,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(notify);
+      for (let chunk = 0; chunk * METRICS_PER_ALARM < access.consumes.length; chunk++) {
+        const topicsOfChunk = access.consumes.slice(chunk * METRICS_PER_ALARM, (chunk + 1) * METRICS_PER_ALARM);
+        const lags = Object.fromEntries(
+          topicsOfChunk.map((t, i) => [
+            `lag${i}`,
+            new cloudwatch.Metric({
+              namespace: 'AWS/Kafka',
+              metricName: 'MaxOffsetLag',
+              dimensionsMap: { ...clusterDim, 'Consumer Group': access.service, Topic: t.name },
+              statistic: 'Maximum',
+              period: Duration.minutes(1),
+            }),
+          ]),
+        );
+        const suffix = chunk === 0 ? '' : `-${chunk + 1}`;
+        new cloudwatch.Alarm(this, `ConsumerLag-${access.service}${suffix}`, {
+          alarmName: `securecart-${access.service}-consumer-lag${suffix}`,
+          alarmDescription: `${access.service} is more than 10000 records behind on a topic for 5 minutes`,
+          metric: new cloudwatch.MathExpression({ expression: `MAX([${Object.keys(lags).join(',')}])`, usingMetrics: lags, period: Duration.minutes(1) }),
+          threshold: 10_000,
+          evaluationPeriods: 5,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }).addAlarmAction(notify);
+      }
     }
 
     const brokerIds = Array.from({ length: props.brokerCount ?? 3 }, (_, i) => String(i + 1));

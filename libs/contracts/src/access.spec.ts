@@ -48,7 +48,7 @@ describe('service access data', () => {
     expect(names('order-service', 'consumes')).toEqual(
       [topics.orderPlaced, topics.stockReserved, topics.stockReservationRejected, topics.fraudAssessed].map((t) => t.name).sort(),
     );
-    expect(names('inventory-service', 'consumes')).toEqual(names('order-service', 'produces'));
+    expect(names('inventory-service', 'consumes')).toEqual([...names('order-service', 'produces'), topics.stockLevel.name].sort());
     expect(names('inventory-service', 'produces')).toEqual(allTopics.filter((t) => t.name.startsWith('inventory.')).map((t) => t.name).sort());
     expect(names('fraud-service', 'consumes')).toEqual([topics.orderPlaced.name]);
     expect(names('fraud-service', 'produces')).toEqual([topics.fraudAssessed.name]);

@@ -37,7 +37,8 @@ export const serviceAccess: readonly ServiceAccess[] = [
   {
     service: 'inventory-service',
     description: 'Reserves and releases stock for orders; publishes stock levels.',
-    consumes: orderTopics,
+    // Plus its own stock levels: every instance tails them into a read model.
+    consumes: [...orderTopics, topics.stockLevel],
     produces: inventoryTopics,
     lakePrefixes: [],
   },
