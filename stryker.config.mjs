@@ -6,7 +6,13 @@ const lib = process.env.MUTATION_LIB ?? 'config';
 
 // What is not worth mutating: re-export barrels and code generated from schemas/*.avsc (its generator
 // is tested in scripts/schemas, and the schemas themselves by libs/contracts' schema tests).
-const notMutated = [`!libs/${lib}/src/**/*.spec.ts`, `!libs/${lib}/src/index.ts`, `!libs/${lib}/src/generated/**`];
+// Also the example events (test data: mutating a sample string changes no behaviour).
+const notMutated = [
+  `!libs/${lib}/src/**/*.spec.ts`,
+  `!libs/${lib}/src/index.ts`,
+  `!libs/${lib}/src/generated/**`,
+  `!libs/${lib}/src/examples.ts`,
+];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -24,7 +30,8 @@ export default {
       transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
       moduleFileExtensions: ['ts', 'js', 'json'],
       moduleNameMapper: { '^@app/(.*)$': '<rootDir>/libs/$1/src' },
-      testMatch: [`<rootDir>/libs/${lib}/src/**/*.spec.ts`],
+      // Plus unit tests kept outside a lib its owner works on (test/mutation/<lib>/).
+      testMatch: [`<rootDir>/libs/${lib}/src/**/*.spec.ts`, `<rootDir>/test/mutation/${lib}/**/*.spec.ts`],
     },
   },
   coverageAnalysis: 'perTest',
