@@ -152,6 +152,30 @@ class UnitOfWork {
   }
 }
 
+function sizeOf(value: Message['value'] | Message['key']): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/** Splits writes so that no request carries more than `maxBytes` of keys and values. */
+function chunksOf(writes: PendingOutput[], maxBytes: number): PendingOutput[][] {
+  const chunks: PendingOutput[][] = [];
+  let current: PendingOutput[] = [];
+  let bytes = 0;
+  for (const w of writes) {
+    const size = sizeOf(w.message.value) + sizeOf(w.message.key) + 64;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(w);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 function headerText(value: IHeaders[string]): string | undefined {
   if (value === undefined) return undefined;
   const last = Array.isArray(value) ? value[value.length - 1] : value;
@@ -622,9 +646,11 @@ export class KafkaRuntime {
     if (task.state !== 'running') throw new TaskFencedError(task.id, new Error(`task is ${task.state}`));
     const tx = await task.producer!.transaction();
     work.tx = tx;
-    if (writes.length > 0) {
+    // kafkajs writes one record batch per partition per request, and the broker refuses a batch over
+    // max.message.bytes (1 MiB by default): send in chunks well below it.
+    for (const chunk of chunksOf(writes, this.tuning.producer.maxRequestBytes)) {
       const byTopic = new Map<string, Message[]>();
-      for (const w of writes) {
+      for (const w of chunk) {
         const list = byTopic.get(w.topic) ?? [];
         list.push(w.partition === undefined ? w.message : { ...w.message, partition: w.partition });
         byTopic.set(w.topic, list);

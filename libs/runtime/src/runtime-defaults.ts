@@ -12,7 +12,7 @@ export interface RuntimeDefaults {
     partitionsConsumedConcurrently: number;
     fromBeginning: boolean;
   };
-  producer: { transactionTimeoutMs: number; retries: number };
+  producer: { transactionTimeoutMs: number; retries: number; maxRequestBytes: number };
   backoff: { initialMs: number; maxMs: number; multiplier: number; jitter: number };
   unclassifiedErrorAttempts: number;
   shutdownGraceMs: number;
@@ -38,6 +38,8 @@ export const runtimeDefaults: Readonly<RuntimeDefaults> = {
     transactionTimeoutMs: 30_000,
     /** kafkajs retries inside a send; beyond that the runtime aborts the transaction and backs off itself. */
     retries: 5,
+    /** Keys + values per produce request; the broker's max.message.bytes (1 MiB default) caps one partition's batch. */
+    maxRequestBytes: 512 * 1024,
   },
   backoff: {
     initialMs: 200,

@@ -135,4 +135,32 @@ describe('KafkaRuntime', () => {
     expect(afterSecond.slice().filter((o) => o.n === 15).map((o) => o.id).sort()).toEqual([...keys].sort());
     expect(afterSecond.filter((o) => o.n > 15)).toEqual([]);
   });
+
+  it('splits a batch whose outputs exceed the broker max message size into several requests of one transaction', async () => {
+    const service = uniqueName('runtime-big-batch');
+    const input = uniqueName('test.big-in.v1');
+    const output = uniqueName('test.big-out.v1');
+    await createTopics([input, 1], [output, 1]);
+    const bigSchema = avroSchema({ type: 'record', name: 'Big', namespace: 'com.securecart.test', fields: [{ name: 'id', type: 'string' }, { name: 'blob', type: 'string' }] });
+    const serializer = await codec.serializerFor<{ id: string; blob: string }>(input, bigSchema);
+    const blob = 'b'.repeat(4_000);
+    // One fetch brings up to 1 MiB of input; the handler emits each record twice, so one batch's outputs
+    // to the single output partition are about 2 MiB, over the broker's default max.message.bytes.
+    for (let from = 0; from < 600; from += 150) {
+      await producer.send({ topic: input, acks: -1, messages: Array.from({ length: 150 }, (_, i) => ({ key: String(from + i), value: serializer.encode({ id: String(from + i), blob }) })) });
+    }
+    const r = runtime({
+      service,
+      avroTopics: [{ name: input, schema: bigSchema }, { name: output, schema: bigSchema }],
+      handlers: {
+        [input]: (record: { key: string | null; value: unknown }, ctx: import('@app/runtime').HandlerContext) => {
+          ctx.emit({ topic: output, key: `${record.key}-a`, value: record.value });
+          ctx.emit({ topic: output, key: `${record.key}-b`, value: record.value });
+        },
+      },
+    } as unknown as KafkaRuntimeOptions);
+    await r.start();
+    await waitFor(async () => (await committedOffsets(kafka, service, input)).get(0) === 600n, { what: 'all 600 large records committed' });
+    expect((await readTopic(kafka, output)).map((m) => m.key!.toString())).toEqual(Array.from({ length: 600 }, (_, i) => [`${i}-a`, `${i}-b`]).flat());
+  });
 });
