@@ -17,7 +17,10 @@ function mskIamSasl(provider: MskIamTokenProvider): SASLOptions {
 }
 
 /** kafkajs SASL options for the configured auth mode; `credentials` replaces the AWS chain in tests. */
-export function saslFor(auth: KafkaAuth, deps: { credentials?: AwsCredentialsProvider } = {}): SASLOptions | undefined {
+export function saslFor(
+  auth: KafkaAuth,
+  deps: { credentials?: AwsCredentialsProvider; logger?: Logger } = {},
+): SASLOptions | undefined {
   switch (auth.mode) {
     case 'none':
       return undefined;
@@ -25,7 +28,11 @@ export function saslFor(auth: KafkaAuth, deps: { credentials?: AwsCredentialsPro
       return { mechanism: 'scram-sha-512', username: auth.username, password: auth.password };
     case 'msk-iam':
       return mskIamSasl(
-        new MskIamTokenProvider({ region: auth.region, credentials: deps.credentials ?? mskCredentialsProvider(auth) }),
+        new MskIamTokenProvider({
+          region: auth.region,
+          credentials: deps.credentials ?? mskCredentialsProvider(auth),
+          onRefreshError: (err) => deps.logger?.warn('MSK IAM token refresh failed; the current token is still valid', { error: err.message }),
+        }),
       );
   }
 }
@@ -58,7 +65,7 @@ export function createKafkaClient(config: KafkaConfig, logger?: Logger): Kafka {
     clientId: config.clientId,
     brokers: config.brokers,
     ssl: tlsFor(config),
-    sasl: saslFor(config.auth),
+    sasl: saslFor(config.auth, { logger }),
     connectionTimeout: kafkaDefaults.connectionTimeoutMs,
     requestTimeout: kafkaDefaults.requestTimeoutMs,
     retry: { ...kafkaDefaults.retry },

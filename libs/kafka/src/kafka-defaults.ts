@@ -7,6 +7,8 @@ export const kafkaDefaults = {
     // A 15-minute token is replaced with ~3 minutes left: well before kafkajs' 10 s re-auth threshold.
     refreshRemainingFraction: 0.2,
     minRefreshMarginMs: 60_000,
+    // Past this, a failed refresh is an error: kafkajs re-authenticates 10 s before a session ends.
+    minUsableMs: 30_000,
   },
   authFailure: {
     // Wrong credentials do not fix themselves: a few spaced tries, then stop (KAFKA_AUTH_MAX_ATTEMPTS).

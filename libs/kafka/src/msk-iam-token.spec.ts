@@ -82,6 +82,28 @@ describe('MskIamTokenProvider', () => {
     expect(new Set(tokens.map((t) => t.value))).toEqual(new Set(['token-1']));
   });
 
+  it('keeps using a token that still has life when its refresh fails, and fails once it is nearly expired', async () => {
+    let calls = 0;
+    const refreshErrors: string[] = [];
+    const provider = new MskIamTokenProvider({
+      region: 'us-east-1',
+      credentials: async () => {
+        calls += 1;
+        if (calls > 1) throw new Error('STS unavailable');
+        return keys;
+      },
+      sign: async () => ({ token: 'token-1', expiryTime: Date.now() + 15 * MIN }),
+      onRefreshError: (err) => void refreshErrors.push(err.message),
+    });
+    const first = await provider.token();
+    jest.setSystemTime(first.refreshAt);
+    expect((await provider.token()).value).toBe('token-1');
+    expect(refreshErrors).toEqual(['MSK IAM: could not obtain AWS credentials: STS unavailable']);
+    jest.setSystemTime(first.expiresAt - 30_000);
+    await expect(provider.token()).rejects.toThrow(/STS unavailable/);
+    expect(calls).toBe(3);
+  });
+
   it('names a credentials failure without retrying it itself, and refuses credentials that already expired', async () => {
     const failing = new MskIamTokenProvider({
       region: 'us-east-1',

@@ -44,6 +44,10 @@ export interface MskIamTokenProviderOptions {
   refreshRemainingFraction?: number;
   /** ...but never later than this long before its expiry (kafkajs re-authenticates 10 s before). */
   minRefreshMarginMs?: number;
+  /** A token this close to expiry is not handed out again when its replacement cannot be signed. */
+  minUsableMs?: number;
+  /** Told when a refresh failed but the current token is still used. */
+  onRefreshError?: (err: Error) => void;
 }
 
 /**
@@ -59,12 +63,14 @@ export class MskIamTokenProvider {
   private readonly sign: MskTokenSigner;
   private readonly fraction: number;
   private readonly minMarginMs: number;
+  private readonly minUsableMs: number;
 
   constructor(private readonly options: MskIamTokenProviderOptions) {
     this.now = options.now ?? Date.now;
     this.sign = options.sign ?? (generateAuthTokenFromCredentialsProvider as MskTokenSigner);
     this.fraction = options.refreshRemainingFraction ?? kafkaDefaults.mskIam.refreshRemainingFraction;
     this.minMarginMs = options.minRefreshMarginMs ?? kafkaDefaults.mskIam.minRefreshMarginMs;
+    this.minUsableMs = options.minUsableMs ?? kafkaDefaults.mskIam.minUsableMs;
   }
 
   async token(): Promise<MskIamToken> {
@@ -72,7 +78,18 @@ export class MskIamTokenProvider {
     this.inflight ??= this.refresh().finally(() => {
       this.inflight = undefined;
     });
-    return this.inflight;
+    try {
+      return await this.inflight;
+    } catch (err) {
+      // STS or the credential source failing for a moment must not break a session whose token still
+      // has life in it: keep handing it out (the next call tries again) until it is nearly expired.
+      const current = this.current;
+      if (current && this.now() < current.expiresAt - this.minUsableMs) {
+        this.options.onRefreshError?.(err as Error);
+        return current;
+      }
+      throw err;
+    }
   }
 
   private async refresh(): Promise<MskIamToken> {
