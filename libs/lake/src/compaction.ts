@@ -13,6 +13,7 @@ import {
   CURATED_MANIFEST_VERSION,
   curatedHourPrefix,
   curatedManifestKey,
+  hourOfKey,
   readCuratedManifest,
   type CuratedFile,
   type CuratedManifest,
@@ -293,8 +294,10 @@ async function downloadCuratedFiles(store: ObjectStore, files: readonly CuratedF
 }
 
 /**
- * Deletes the raw segments of compacted hours that ended more than `retentionMs` ago (the curated
- * manifest keeps their lineage). The raw `_manifest.json` stays, so the hour still reads as closed.
+ * Deletes the raw segments of compacted hours that ended more than `retentionMs` ago and that the
+ * hour's curated manifest lists (it keeps their lineage). The raw `_manifest.json` stays, so the hour
+ * still reads as closed; segments no compaction has read yet stay too. One listing of the topic's raw
+ * keys per call, and a manifest read only for hours that have segments to expire.
  */
 export async function expireRawSegments(
   store: ObjectStore,
@@ -303,14 +306,19 @@ export async function expireRawSegments(
   now: () => number = Date.now,
 ): Promise<{ hours: number; deletedKeys: string[] }> {
   const cutoff = now() - retentionMs;
-  const manifests = (await store.list(`curated/${topic}/`)).filter((o) => o.key.endsWith('/_manifest.json'));
+  const segmentsByHour = new Map<string, Set<string>>();
+  for (const o of await store.list(`raw/${topic}/`)) {
+    const at = hourOfKey(o.key);
+    if (!at || !at.file.endsWith('.avro') || hourStartMillis(at.hour) + 3_600_000 > cutoff) continue;
+    const keys = segmentsByHour.get(at.hour) ?? new Set<string>();
+    keys.add(o.key);
+    segmentsByHour.set(at.hour, keys);
+  }
   const deletedKeys: string[] = [];
   let hours = 0;
-  for (const m of manifests) {
-    const manifest = JSON.parse((await store.get(m.key)).toString('utf8')) as CuratedManifest;
-    if (hourStartMillis(manifest.hour) + 3_600_000 > cutoff) continue;
-    const rawKeys = new Set((await store.list(rawHourPrefix(topic, manifest.hour))).map((o) => o.key));
-    const expired = manifest.sources.map((s) => s.key).filter((k) => rawKeys.has(k));
+  for (const [hour, keys] of segmentsByHour) {
+    const manifest = await readCuratedManifest(store, topic, hour);
+    const expired = (manifest?.sources ?? []).map((s) => s.key).filter((k) => keys.has(k));
     if (expired.length === 0) continue;
     await store.delete(expired);
     deletedKeys.push(...expired);
