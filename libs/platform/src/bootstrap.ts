@@ -3,9 +3,12 @@ import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { ConfigError, loadConfig, redactConfig, type AppConfig, type ServiceIdentity } from '@app/config';
+import type { Kafka } from 'kafkajs';
+import { checkKafkaAuthentication, KafkaAuthenticationError } from '@app/kafka';
 import { createLogger, type Logger } from '@app/logging';
 import { attachKafkaTransport } from './kafka-transport.module';
 import { NestJsonLogger } from './nest-json-logger';
+import { KAFKA } from './tokens';
 
 export interface BootstrapOptions {
   /**
@@ -54,6 +57,22 @@ export async function bootstrapService(
   const app = await NestFactory.create(root, { logger: new NestJsonLogger(logger) });
   app.enableShutdownHooks();
   await options.configure?.(app);
+  // Refused Kafka credentials end the process naming the principal (77 = EX_NOPERM); a broker that is
+  // merely down does not (readiness reports it, clients retry).
+  try {
+    await checkKafkaAuthentication(app.get<Kafka>(KAFKA), {
+      auth: config.kafka.auth,
+      brokers: config.kafka.brokers,
+      maxAttempts: config.kafka.authMaxAttempts,
+      logger,
+    });
+  } catch (err) {
+    if (err instanceof KafkaAuthenticationError) {
+      process.stderr.write(`${identity.service}: ${err.message}\n`);
+      process.exit(77);
+    }
+    throw err;
+  }
   if (options.kafkaTransport) {
     attachKafkaTransport(app);
     // Modules' init hooks (punctuations, warm-ups) run before the first record is consumed.

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { createSchemaRegistry, RegistryCodec } from '@app/codec';
 import type { AppConfig } from '@app/config';
+import { classifyKafkaError } from '@app/kafka';
 import type { Logger } from '@app/logging';
 import { KafkaRuntime, type KafkaRuntimeOptions } from '@app/runtime';
 import { KafkaRuntimeTransport, PassErrorsToRuntime } from './kafka-transport';
@@ -42,7 +43,22 @@ export class KafkaTransportModule {
           inject: [APP_CONFIG, KAFKA, LOGGER, METRICS_REGISTRY, REGISTRY_CODEC],
           useFactory: (config: AppConfig, kafka: Kafka, logger: Logger, metrics: Registry, codec: RegistryCodec) =>
             new KafkaRuntimeTransport(
-              (handlers) => new KafkaRuntime({ ...runtimeOptions, kafka, codec, logger, metrics, service: config.service, handlers }),
+              (handlers) =>
+                new KafkaRuntime({
+                  ...runtimeOptions,
+                  kafka,
+                  codec,
+                  logger,
+                  metrics,
+                  service: config.service,
+                  handlers,
+                  // Refused credentials or permissions: no retry helps, so the process ends (77 = EX_NOPERM).
+                  onFatal: (err) => {
+                    const kind = classifyKafkaError(err);
+                    process.stderr.write(`${config.service}: ${err.message}\n`);
+                    process.exit(kind === 'other' ? 70 : 77);
+                  },
+                }),
             ),
         },
       ],

@@ -49,7 +49,7 @@ export function classify(err: unknown): Verdict {
 
 // kafkajs speaks old protocol versions, so a fenced producer sees INVALID_PRODUCER_EPOCH (47); newer
 // brokers may answer PRODUCER_FENCED (90), which kafkajs does not name.
-const FENCING_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+const FENCING_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
 
 /** True when a transaction failed because a newer producer with our transactional id exists. */
 export function isFencing(err: unknown): boolean {

@@ -2,7 +2,7 @@ import type { Admin, Batch, Consumer, IHeaders, Kafka, KafkaMessage, Message, Pr
 import type { Registry } from 'prom-client';
 import type { AvroSchema, Deserializer, RegistryCodec } from '@app/codec';
 import { DLQ_PARTITIONS, DLQ_RETENTION_MS, topicByName, topicLayout } from '@app/contracts';
-import { applyTopics, type TopicSpec } from '@app/kafka';
+import { applyTopics, classifyKafkaError, type TopicSpec } from '@app/kafka';
 import type { Logger } from '@app/logging';
 import { restoreStores } from './changelog-restore';
 import { coPartitionedAssigner } from './co-partitioned-assigner';
@@ -48,6 +48,12 @@ export interface KafkaRuntimeOptions {
   /** Store names; each is backed by the compacted topic `<service>.<store>-changelog`. */
   stores?: string[];
   tuning?: RuntimeTuning;
+  /**
+   * The runtime cannot go on: Kafka refused our credentials or permissions (a deployment problem no
+   * retry fixes), or the consumer crashed for good. It has closed itself; the process should exit
+   * non-zero (the Nest transport does). Default: log only.
+   */
+  onFatal?: (err: Error) => void;
   /** Instrumentation and tests: runs inside every transaction just before its commit. */
   beforeCommit?: (info: { task: number; transactionalId: string }) => Promise<void> | void;
 }
@@ -294,6 +300,10 @@ export class KafkaRuntime {
         if (task && (task.positions.get(payload.topic) ?? -1n) < next) task.positions.set(payload.topic, next);
       }
     });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts the consumer after retriable crashes; anything else leaves it dead.
+      if (!payload.restart || this.isAccessFailure(payload.error)) void this.fail(payload.error);
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.handlers.keys()], fromBeginning: c.fromBeginning });
     await this.consumer.run({
@@ -322,6 +332,23 @@ export class KafkaRuntime {
     await Promise.all([...this.tasks.values()].map((task) => this.closeTask(task)));
     await this.admin?.disconnect().catch(() => undefined);
     this.logger.info('runtime closed');
+  }
+
+  private isAccessFailure(err: unknown): boolean {
+    const kind = classifyKafkaError(err);
+    return kind === 'authentication' || kind === 'authorization';
+  }
+
+  private failed = false;
+
+  /** A failure no retry fixes: close, then tell the owner (which exits the process). */
+  private async fail(err: unknown): Promise<void> {
+    if (this.failed || this.stopping) return;
+    this.failed = true;
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.logger.error('kafka runtime stopped: unrecoverable failure', { kind: classifyKafkaError(err), err: error });
+    await this.close().catch(() => undefined);
+    this.options.onFatal?.(error);
   }
 
   private resolveTopic(topic: string): boolean {
@@ -423,6 +450,10 @@ export class KafkaRuntime {
     });
     for (const task of tasks) {
       task.ready = restored.catch((err) => {
+        if (this.isAccessFailure(err)) {
+          void this.fail(err);
+          throw err;
+        }
         this.logger.error('task failed to start; retrying after a backoff', { task: task.id, err });
         void this.closeTask(task);
         this.retryStart(task);
@@ -689,6 +720,10 @@ export class KafkaRuntime {
       }
     }
     if (work.tx) this.metrics.transactions.inc({ result: 'abort' });
+    if (this.isAccessFailure(err instanceof RetryBatchError ? err.reason : err)) {
+      void this.fail(err); // not awaited: closing waits for this very batch to return
+      return;
+    }
     if (fenced) {
       await this.fenceTask(task, err);
       return;
