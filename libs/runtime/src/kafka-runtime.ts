@@ -505,9 +505,15 @@ export class KafkaRuntime {
     });
   }
 
-  private async closeTask(task: Task): Promise<void> {
+  /** `fromInside`: called by the task's own batch or punctuation, which must not wait for itself. */
+  private async closeTask(task: Task, fromInside = false): Promise<void> {
     if (task.state !== 'fenced') task.state = 'closed';
     for (const topic of this.handlers.keys()) this.metrics.consumerLag.remove({ topic, partition: String(task.id) });
+    // Let a transaction in flight end first (it cannot commit now: the task is no longer running).
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.tuning.shutdownGraceMs)));
+    if (!fromInside) await Promise.race([task.exclusive(async () => undefined), grace]);
+    clearTimeout(timer);
     await task.producer?.disconnect().catch(() => undefined);
   }
 
@@ -516,7 +522,7 @@ export class KafkaRuntime {
     task.state = 'fenced';
     if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
     this.consumer?.pause([...this.handlers.keys()].map((topic) => ({ topic, partitions: [task.id] })));
-    await this.closeTask(task);
+    await this.closeTask(task, true);
     // A fenced owner normally hears of the rebalance within a heartbeat. If no new assignment came
     // within a session timeout and the task is still ours, whoever fenced us was the stray one.
     const generation = this.generation;
@@ -725,7 +731,9 @@ export class KafkaRuntime {
       return;
     }
     if (fenced) {
-      await this.fenceTask(task, err);
+      // Only the current task of that partition pauses it; an older, already replaced one just goes.
+      if (this.tasks.get(task.id) === task) await this.fenceTask(task, err);
+      else await this.closeTask(task, true);
       return;
     }
     if (task.state !== 'running' || this.stopping || !source) return;
