@@ -143,7 +143,7 @@ describe.each(serviceAccess.map((a) => a.service))('principal %s', (service) => 
     }
   });
 
-  it("is refused a neighbour's topic, group, transactional id and internal topics", async () => {
+  it("is refused a neighbour's topics, group, transactional id and internal topics", async () => {
     const neighbour = neighbourOf(service);
     const kafka = clientFor(service);
     const run = uniqueName('acl');
@@ -172,6 +172,13 @@ describe.each(serviceAccess.map((a) => a.service))('principal %s', (service) => 
       expect(kafkaErrorTypes(group)).toEqual(['GROUP_AUTHORIZATION_FAILED']);
       await expect(admin.fetchOffsets({ groupId: neighbour, topics: [] })).rejects.toThrow(/group coordinator/i);
       expect(clientLog.join('\n')).toMatch(/Group authorization failed/);
+      // Not even visible (no Describe, hence no Read): the neighbour's internal topics, and catalog
+      // topics the service neither reads nor writes.
+      const unrelated = allTopics.filter((t) => !access.consumes.includes(t) && !access.produces.includes(t)).map((t) => t.name);
+      for (const topic of [`${neighbour}.order-state`, ...unrelated.slice(0, 1)]) {
+        const read = await errorOf(() => admin.fetchTopicMetadata({ topics: [topic] }));
+        expect([topic, kafkaErrorTypes(read)]).toEqual([topic, ['TOPIC_AUTHORIZATION_FAILED']]);
+      }
       const create = await errorOf(() => admin.createTopics({ topics: [{ topic: `${neighbour}.${run}`, numPartitions: 1 }] }));
       expect(classifyKafkaError(create)).toBe('authorization');
       expect(kafkaErrorTypes(create)).toEqual(['TOPIC_AUTHORIZATION_FAILED']);
