@@ -73,7 +73,7 @@ export async function driveOrder(endpoints: Endpoints, order: PlannedOrder, fina
     const inReview = await waitFor(async () => {
       const view = await getOrder(endpoints.orders(), orderId, false);
       return view && (view.status === 'REVIEW' || FINAL.has(view.status)) ? view : undefined;
-    }, { timeoutMs: finalTimeoutMs, intervalMs: 200, what: `order ${orderId} in REVIEW` });
+    }, { timeoutMs: finalTimeoutMs, intervalMs: 200, what: `order ${orderId} in REVIEW` }).catch((err: Error) => ({ status: err.message }));
     if (inReview.status === 'REVIEW') {
       const status = await command(endpoints.orders(), orderId, 'review', { decision: order.review });
       if (status !== 202) problems.push(`review answered ${status}`);
@@ -81,11 +81,19 @@ export async function driveOrder(endpoints: Endpoints, order: PlannedOrder, fina
       problems.push(`expected REVIEW, saw ${inReview.status}`);
     }
   }
-  const final = await waitFor(async () => {
-    const view = await getOrder(endpoints.orders(), orderId, true);
-    return view && FINAL.has(view.status) ? view : undefined;
-  }, { timeoutMs: finalTimeoutMs, intervalMs: 50, what: `order ${orderId} final` });
-  return { order, orderId, status: final.status, reasons: final.reasons.map((r) => r.code).sort(), problems };
+  // CONFIRMED is final but a cancel inside the window still turns it CANCELLED: a cancelling client waits for that.
+  const done = (status: string) => (order.cancel ? status === 'CANCELLED' || status === 'REJECTED' : FINAL.has(status));
+  let last: Awaited<ReturnType<typeof getOrder>>;
+  try {
+    const final = await waitFor(async () => {
+      last = await getOrder(endpoints.orders(), orderId, !order.cancel);
+      return last && done(last.status) ? last : undefined;
+    }, { timeoutMs: finalTimeoutMs, intervalMs: order.cancel ? 200 : 50, what: `order ${orderId} final` });
+    return { order, orderId, status: final.status, reasons: final.reasons.map((r) => r.code).sort(), problems };
+  } catch (err) {
+    problems.push(`${(err as Error).message}; last seen ${JSON.stringify(last)}`);
+    return { order, orderId, status: last?.status ?? 'UNKNOWN', reasons: [], problems };
+  }
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */

@@ -35,7 +35,14 @@ export class StockLevelView implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     const deserializer = this.codec.deserializerFor<StockLevelChanged>(topics.stockLevel.schema);
-    this.consumer = this.kafka.consumer({ groupId: `inventory-service.view-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+    this.consumer = this.kafka.consumer({
+      groupId: `inventory-service.view-${randomUUID()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+      // Reads must never stop for good: whatever crashed the consumer, start it again.
+      retry: { restartOnFailure: async () => true },
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.logger.error('stock-level view consumer crashed; restarting', { error: String(payload.error) }));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topics.stockLevel.name, fromBeginning: true });
     await this.consumer.run({

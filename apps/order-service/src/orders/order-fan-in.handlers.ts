@@ -79,8 +79,10 @@ export class OrderFanInHandlers {
 
   private commit(orderId: string, t: Transition, now: number, ctx: HandlerContext): void {
     const store = ctx.store<OrderRecord>(ORDERS_STORE);
-    if (t.record) store.put(orderId, t.record);
-    else store.delete(orderId);
+    const current = store.get(orderId);
+    // Transitions return the same object when nothing changed (a duplicate): no changelog write then.
+    if (t.record && t.record !== current) store.put(orderId, t.record);
+    else if (!t.record && current) store.delete(orderId);
     if (t.record && t.changed) ctx.emit({ topic: ORDER_STATE_TOPIC, key: orderId, value: toView(t.record, now) });
     if (t.final && t.record?.placed) emitFinal(orderId, t.record, t.final, now, ctx);
   }

@@ -41,39 +41,40 @@ export class OrderPublisher implements OnApplicationShutdown {
     return this.producer;
   }
 
-  private async withDeadline<T>(work: () => Promise<T>): Promise<T> {
+  /** Waits for `work` at most the publish timeout; a late or failed send is a PublishUnavailableError (503). */
+  async withinDeadline<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.settings.publishTimeoutMs} ms`)), this.settings.publishTimeoutMs);
     });
     try {
-      return await Promise.race([work(), deadline]);
+      return await Promise.race([work, deadline]);
     } catch (err) {
-      throw new PublishUnavailableError(err);
+      throw err instanceof PublishUnavailableError ? err : new PublishUnavailableError(err);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Resolves once the broker acknowledged the record (acks=all). */
+  /** Resolves once the broker acknowledged the record (acks=all); no deadline of its own. */
   async publishPlaced(event: OrderPlaced, requestHash: string): Promise<void> {
-    await this.withDeadline(async () => {
-      const value = await this.codec.encode(topics.orderPlaced.name, topics.orderPlaced.schema, event);
-      const producer = await this.connected();
-      await producer.send({
-        topic: topics.orderPlaced.name,
-        acks: -1,
-        compression: CompressionTypes.None,
-        messages: [{ key: event.orderId, value, headers: { [IDEMPOTENCY_HASH_HEADER]: requestHash } }],
-      });
+    const value = await this.codec.encode(topics.orderPlaced.name, topics.orderPlaced.schema, event);
+    const producer = await this.connected();
+    await producer.send({
+      topic: topics.orderPlaced.name,
+      acks: -1,
+      compression: CompressionTypes.None,
+      messages: [{ key: event.orderId, value, headers: { [IDEMPOTENCY_HASH_HEADER]: requestHash } }],
     });
   }
 
   async sendCommand(command: OrderCommand): Promise<void> {
-    await this.withDeadline(async () => {
-      const producer = await this.connected();
-      await producer.send({ topic: ORDER_COMMANDS_TOPIC, acks: -1, messages: [{ key: command.orderId, value: JSON.stringify(command) }] });
-    });
+    await this.withinDeadline(
+      (async () => {
+        const producer = await this.connected();
+        await producer.send({ topic: ORDER_COMMANDS_TOPIC, acks: -1, messages: [{ key: command.orderId, value: JSON.stringify(command) }] });
+      })(),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -40,7 +40,14 @@ export class OrderStateView implements OnApplicationBootstrap, OnApplicationShut
       await admin.disconnect();
     }
     // A group of its own per instance (nothing committed): every instance reads the whole topic.
-    this.consumer = this.kafka.consumer({ groupId: `order-service.view-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+    this.consumer = this.kafka.consumer({
+      groupId: `order-service.view-${randomUUID()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+      // Reads must never stop for good: whatever crashed the consumer, start it again.
+      retry: { restartOnFailure: async () => true },
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.logger.error('order-state view consumer crashed; restarting', { error: String(payload.error) }));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: ORDER_STATE_TOPIC, fromBeginning: true });
     await this.consumer.run({

@@ -33,8 +33,11 @@ export function publicView(view: OrderView): Omit<OrderView, 'requestHash' | 'co
 
 @Injectable()
 export class OrdersService {
-  /** Requests in flight on this instance, by order id: concurrent retries wait for the first. */
-  private readonly inFlight = new Map<string, Promise<Accepted>>();
+  /**
+   * OrderPlaced sends still in flight on this instance, by order id. Kept until the send settles, even
+   * after its request answered 503: a retry then waits for that send instead of publishing again.
+   */
+  private readonly sends = new Map<string, Promise<void>>();
 
   constructor(
     private readonly publisher: OrderPublisher,
@@ -51,10 +54,16 @@ export class OrdersService {
     const clientIpCountry = clientCountry ?? null;
     const orderId = orderIdFor(idempotencyKey);
     const hash = requestHash(body, clientIpCountry);
-    for (;;) {
-      const running = this.inFlight.get(orderId);
-      if (!running) break;
-      await running.catch(() => undefined);
+    let event;
+    try {
+      event = buildOrderPlaced(body, orderId, clientIpCountry, new Date());
+    } catch (err) {
+      if (err instanceof DecimalError) throw badField('items', `totals do not fit decimal(18,2): ${err.message}`);
+      throw err;
+    }
+    // A send of the same order still in flight decides first: 503 while it is unsettled or if it failed.
+    for (let running = this.sends.get(orderId); running; running = this.sends.get(orderId)) {
+      await this.publisher.withinDeadline(running);
     }
     const known = this.view.get(orderId);
     if (known?.requestHash !== undefined) {
@@ -63,26 +72,14 @@ export class OrdersService {
       }
       return { orderId, status: known.status, replayed: true };
     }
-    const work = this.publish(body, orderId, clientIpCountry, hash);
-    this.inFlight.set(orderId, work);
-    try {
-      return await work;
-    } finally {
-      this.inFlight.delete(orderId);
-    }
-  }
-
-  private async publish(body: PlaceOrderDto, orderId: string, clientIpCountry: string | null, hash: string): Promise<Accepted> {
-    let event;
-    try {
-      event = buildOrderPlaced(body, orderId, clientIpCountry, new Date());
-    } catch (err) {
-      if (err instanceof DecimalError) throw badField('items', `totals do not fit decimal(18,2): ${err.message}`);
-      throw err;
-    }
-    await this.publisher.publishPlaced(event, hash);
-    // Read-your-write on this instance before the fan-in's view arrives through the state topic.
-    this.view.apply({ orderId, status: 'PENDING', reasons: [], updatedAt: new Date().toISOString(), commands: [], requestHash: hash });
+    // No await between the checks above and registering the send: concurrent requests see it.
+    const send = this.publisher.publishPlaced(event, hash).then(() => {
+      // Read-your-write on this instance before the fan-in's view arrives through the state topic.
+      this.view.apply({ orderId, status: 'PENDING', reasons: [], updatedAt: new Date().toISOString(), commands: [], requestHash: hash });
+    });
+    this.sends.set(orderId, send);
+    void send.catch(() => undefined).finally(() => this.sends.delete(orderId));
+    await this.publisher.withinDeadline(send);
     return { orderId, status: 'PENDING', replayed: false };
   }
 
