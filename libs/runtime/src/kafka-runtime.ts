@@ -444,6 +444,8 @@ export class KafkaRuntime {
       const records = await restoreStores(this.options.kafka, this.admin!, this.groupId, stores, this.logger);
       for (const task of tasks) {
         if (task.state === 'starting') task.state = 'running';
+        // Revoked while starting: its producer came up after closeTask looked for it.
+        else await task.producer?.disconnect().catch(() => undefined);
         this.failures.delete(`start:${task.id}`);
       }
       this.logger.info('tasks ready', { tasks: tasks.map((t) => t.id), restoredRecords: records });
@@ -455,12 +457,18 @@ export class KafkaRuntime {
           throw err;
         }
         this.logger.error('task failed to start; retrying after a backoff', { task: task.id, err });
+        // Paused meanwhile, or kafkajs would refetch its unresolved batches in a tight loop.
+        this.consumer?.pause(this.partitionsOf(task.id));
         void this.closeTask(task);
         this.retryStart(task);
         throw err;
       });
       task.ready.catch(() => undefined);
     }
+  }
+
+  private partitionsOf(task: number): Array<{ topic: string; partitions: number[] }> {
+    return [...this.handlers.keys()].map((topic) => ({ topic, partitions: [task] }));
   }
 
   /** A task that failed to start (broker or coordinator trouble) is started again while still assigned. */
@@ -475,6 +483,7 @@ export class KafkaRuntime {
       const task = new Task(failed.id, failed.transactionalId, this.generation);
       this.tasks.set(task.id, task);
       this.startTasks([task]);
+      this.consumer?.resume(this.partitionsOf(task.id));
     }, Math.min(b.maxMs, b.initialMs * b.multiplier ** (attempt - 1)));
     this.backoffTimers.add(timer);
   }
@@ -521,7 +530,7 @@ export class KafkaRuntime {
     this.logger.warn('task fenced: a newer owner took it over; dropping its state until the next assignment', { task: task.id, err });
     task.state = 'fenced';
     if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
-    this.consumer?.pause([...this.handlers.keys()].map((topic) => ({ topic, partitions: [task.id] })));
+    this.consumer?.pause(this.partitionsOf(task.id));
     await this.closeTask(task, true);
     // A fenced owner normally hears of the rebalance within a heartbeat. If no new assignment came
     // within a session timeout and the task is still ours, whoever fenced us was the stray one.
@@ -532,7 +541,7 @@ export class KafkaRuntime {
       const again = new Task(task.id, task.transactionalId, generation);
       this.tasks.set(again.id, again);
       this.startTasks([again]);
-      this.consumer?.resume([...this.handlers.keys()].map((topic) => ({ topic, partitions: [task.id] })));
+      this.consumer?.resume(this.partitionsOf(task.id));
     }, this.tuning.consumer.sessionTimeoutMs);
     this.backoffTimers.add(timer);
   }
