@@ -240,6 +240,7 @@ export class KafkaRuntime {
       backoff: { ...runtimeDefaults.backoff, ...t.backoff },
       unclassifiedErrorAttempts: t.unclassifiedErrorAttempts ?? runtimeDefaults.unclassifiedErrorAttempts,
       shutdownGraceMs: t.shutdownGraceMs ?? runtimeDefaults.shutdownGraceMs,
+      lagRefreshMs: t.lagRefreshMs ?? runtimeDefaults.lagRefreshMs,
     };
     this.metrics = new RuntimeMetrics(options.metrics);
     this.logger = options.logger.child({ component: 'kafka-runtime', groupId: this.groupId });
@@ -313,6 +314,7 @@ export class KafkaRuntime {
       eachBatch: (payload) => this.onBatch(payload.batch, payload.resolveOffset, payload.heartbeat),
     });
     for (const punctuator of this.punctuators) if (!punctuator.timer) this.schedulePunctuation(punctuator);
+    this.lagTimer = setInterval(() => void this.refreshLag().catch(() => undefined), this.tuning.lagRefreshMs);
     this.logger.info('runtime started', { topics: [...this.handlers.keys()], stores: this.storeNames, tasks: this.taskCount });
   }
 
@@ -325,6 +327,7 @@ export class KafkaRuntime {
     this.stopping = true;
     this.stopDeadline = Date.now() + this.tuning.shutdownGraceMs;
     for (const p of this.punctuators) clearTimeout(p.timer);
+    clearInterval(this.lagTimer);
     for (const timer of this.backoffTimers) clearTimeout(timer);
     this.backoffTimers.clear();
     // kafkajs' disconnect stops the fetch loop, waits for the batch in flight and sends LeaveGroup.
@@ -651,6 +654,23 @@ export class KafkaRuntime {
   }
 
   private stopDeadline = Number.POSITIVE_INFINITY;
+  private lagTimer?: NodeJS.Timeout;
+
+  /** Lag of every owned partition from its end offset and the committed position (or its start if none). */
+  private async refreshLag(): Promise<void> {
+    const running = [...this.tasks.values()].filter((t) => t.state === 'running');
+    if (running.length === 0 || this.stopping) return;
+    for (const topic of this.handlers.keys()) {
+      const offsets = await this.admin!.fetchTopicOffsets(topic);
+      for (const task of running) {
+        const partition = offsets.find((o) => o.partition === task.id);
+        if (!partition) continue;
+        const position = task.positions.get(topic) ?? BigInt(partition.low);
+        const lag = BigInt(partition.high) - position;
+        this.metrics.consumerLag.set({ topic, partition: String(task.id) }, Number(lag > 0n ? lag : 0n));
+      }
+    }
+  }
 
   private async decode(codec: Codec, topic: string, messages: KafkaMessage[]) {
     if (codec.kind === 'avro') return codec.deserializer.decodeAll(messages.map((m) => m.value!));

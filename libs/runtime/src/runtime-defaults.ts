@@ -16,6 +16,7 @@ export interface RuntimeDefaults {
   backoff: { initialMs: number; maxMs: number; multiplier: number; jitter: number };
   unclassifiedErrorAttempts: number;
   shutdownGraceMs: number;
+  lagRefreshMs: number;
   changelogConfigs: Readonly<Record<string, string>>;
 }
 
@@ -52,6 +53,8 @@ export const runtimeDefaults: Readonly<RuntimeDefaults> = {
   unclassifiedErrorAttempts: 3,
   /** SIGTERM: the batch in flight gets this long to finish before its transaction is aborted. */
   shutdownGraceMs: 5_000,
+  /** Consumer lag is also refreshed on this period, so a stalled or backing-off partition shows its growing lag. */
+  lagRefreshMs: 15_000,
   /** A store's changelog is compacted; tombstones are kept a day so a restoring owner sees deletes. */
   changelogConfigs: {
     'cleanup.policy': 'compact',
@@ -66,4 +69,5 @@ export type RuntimeTuning = {
   backoff?: Partial<RuntimeDefaults['backoff']>;
   unclassifiedErrorAttempts?: number;
   shutdownGraceMs?: number;
+  lagRefreshMs?: number;
 };

@@ -28,7 +28,7 @@ interface Numbered {
   seq: number;
 }
 
-const tuning = { consumer: { maxWaitTimeInMs: 100 }, backoff: { initialMs: 100, maxMs: 400 } };
+const tuning = { consumer: { maxWaitTimeInMs: 100 }, backoff: { initialMs: 100, maxMs: 400 }, lagRefreshMs: 200 };
 
 /** A TCP port that refuses connections until `open()` forwards it to the real registry. */
 class SwitchableRegistry {
@@ -176,6 +176,8 @@ describe('KafkaRuntime failure handling', () => {
     await waitFor(async () => (await metricValue(metrics, 'kafka_runtime_batch_retries_total', { topic: input })) >= 3, { what: 'three backed-off retries' });
     expect((await committedOffsets(kafka, service, input)).get(0)).toBe(-1n);
     expect(await outputSeqs(output)).toEqual([]);
+    // The stalled partition's lag shows, refreshed on its own period while no batch completes.
+    await waitFor(async () => (await metricValue(metrics, 'kafka_runtime_consumer_lag', { topic: input, partition: '0' })) === 20, { what: 'lag of 20 reported' });
     expect(await readTopic(kafka, `${input}.dlq`)).toEqual([]);
 
     await closed.open();
