@@ -765,7 +765,11 @@ export class KafkaRuntime {
       else await this.closeTask(task, true);
       return;
     }
-    if (task.state !== 'running' || this.stopping || !source) return;
+    if (this.stopping) {
+      this.logger.info('batch in flight aborted for shutdown: nothing committed, the next owner starts from the last commit', { task: task.id, ...source });
+      return;
+    }
+    if (task.state !== 'running' || !source) return;
     this.backOff(source.topic, source.partition, err instanceof RetryBatchError ? err.reason : err);
   }
 

@@ -29,7 +29,8 @@ describe('SIGTERM', () => {
     kafka = createKafkaClient(config.kafka);
   });
 
-  it('finishes or aborts the batch in flight, leaves the group and exits within 10 s', async () => {
+  /** Runs the relay as its own process on 400 fresh records, SIGTERMs it after its first commit. */
+  async function relayAndTerminate(env: Record<string, string>, { afterFirstCommit }: { afterFirstCommit: boolean }) {
     const service = uniqueName('runtime-sigterm');
     const input = uniqueName('test.sigterm-in.v1');
     const output = uniqueName('test.sigterm-out.v1');
@@ -48,39 +49,59 @@ describe('SIGTERM', () => {
 
     const child = spawn(TS_NODE[0], [...TS_NODE.slice(1), join(__dirname, 'fixtures/slow-relay.main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, RELAY_SERVICE: service, RELAY_INPUT: input, RELAY_OUTPUT: output, LOG_LEVEL: 'info' },
+      env: { ...process.env, RELAY_SERVICE: service, RELAY_INPUT: input, RELAY_OUTPUT: output, LOG_LEVEL: 'info', ...env },
     });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.stderr.on('data', (chunk) => (out += chunk));
     const exit = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+    let tookMs = Number.NaN;
+    let how: number | string = 'not exited';
     try {
-      await waitFor(async () => out.includes('RELAY-HANDLING') && ((await committedOffsets(kafka, service, input)).get(0) ?? -1n) > 0n, {
-        timeoutMs: 60_000,
-        what: `the relay committing its first batch; output so far:\n${out}`,
-      });
+      await waitFor(
+        async () => out.includes('RELAY-HANDLING') && (!afterFirstCommit || ((await committedOffsets(kafka, service, input)).get(0) ?? -1n) > 0n),
+        { timeoutMs: 60_000, what: `the relay handling (and committing) its first batch; output so far:\n${out}` },
+      );
       const signalledAt = Date.now();
       child.kill('SIGTERM');
-      const how = await exit;
-      const tookMs = Date.now() - signalledAt;
-      expect(tookMs).toBeLessThan(10_000);
-      // Nest's shutdown hook re-raises the signal after closing the app.
-      expect([0, 'SIGTERM']).toContain(how);
-      expect(out).toContain('runtime closed');
+      how = await exit;
+      tookMs = Date.now() - signalledAt;
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-
-    // It left the group (a vanished member would stay until its session timed out).
     const { groups } = await admin.describeGroups([service]);
-    expect(groups[0].members).toEqual([]);
     await admin.disconnect();
-
-    // Exactly what was committed was produced: no half batch, nothing twice.
     const committed = (await committedOffsets(kafka, service, input)).get(0)!;
-    expect(committed).toBeGreaterThan(0n);
-    expect(committed).toBeLessThan(400n);
     const relayed = await codec.deserializerFor<{ seq: number }>(relaySchema).decodeAll((await readTopic(kafka, output)).map((m) => m.value!));
-    expect(relayed.map((r) => (r.ok ? r.value.seq : -1))).toEqual(Array.from({ length: Number(committed) }, (_, i) => i));
+    return { tookMs, how, out, members: groups[0].members, committed, relayed: relayed.map((r) => (r.ok ? r.value.seq : -1)) };
+  }
+
+  function expectCleanExit(run: Awaited<ReturnType<typeof relayAndTerminate>>, committed: 'some' | 'none') {
+    expect(run.tookMs).toBeLessThan(10_000);
+    // Nest's shutdown hook re-raises the signal after closing the app.
+    expect([0, 'SIGTERM']).toContain(run.how);
+    expect(run.out).toContain('runtime closed');
+    // It left the group (a vanished member would stay until its session timed out).
+    expect(run.members).toEqual([]);
+    // Exactly what was committed was produced: no half batch, nothing twice.
+    if (committed === 'none') {
+      expect(run.committed).toBe(-1n);
+      expect(run.relayed).toEqual([]);
+    } else {
+      expect(run.committed).toBeGreaterThan(0n);
+      expect(run.committed).toBeLessThan(400n);
+      expect(run.relayed).toEqual(Array.from({ length: Number(run.committed) }, (_, i) => i));
+    }
+  }
+
+  it('finishes the short batch in flight, leaves the group and exits within 10 s', async () => {
+    expectCleanExit(await relayAndTerminate({ RELAY_DELAY_MS: '50', RELAY_FETCH_BYTES: '2048' }, { afterFirstCommit: true }), 'some');
+  });
+
+  it('aborts a batch that would outlast the grace period, and still exits within 10 s', async () => {
+    // One 1 MiB fetch takes all 400 records: 40 s of handling, far beyond the 5 s grace.
+    const run = await relayAndTerminate({ RELAY_DELAY_MS: '100', RELAY_FETCH_BYTES: '1048576' }, { afterFirstCommit: false });
+    expectCleanExit(run, 'none');
+    expect(run.out).toContain('batch in flight aborted for shutdown');
   });
 });
