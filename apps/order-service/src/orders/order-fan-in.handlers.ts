@@ -82,7 +82,11 @@ export class OrderFanInHandlers {
     const current = store.get(orderId);
     // Transitions return the same object when nothing changed (a duplicate): no changelog write then.
     if (t.record && t.record !== current) store.put(orderId, t.record);
-    else if (!t.record && current) store.delete(orderId);
+    else if (!t.record && current) {
+      store.delete(orderId);
+      // Readers drop the order too (JSON null: the views delete it), so their memory is bounded as well.
+      ctx.emit({ topic: ORDER_STATE_TOPIC, key: orderId, value: null });
+    }
     if (t.record && t.changed) ctx.emit({ topic: ORDER_STATE_TOPIC, key: orderId, value: toView(t.record, now) });
     if (t.final && t.record?.placed) emitFinal(orderId, t.record, t.final, now, ctx);
   }

@@ -8,7 +8,7 @@ export const orderEnvironmentSchema = z
   .object({
     ORDER_VALIDATION_TIMEOUT_MS: ms(100).default(30_000),
     ORDER_CANCEL_WINDOW_MS: ms(0).default(300_000),
-    ORDER_RETENTION_MS: ms(1_000).default(3_600_000),
+    ORDER_RETENTION_MS: ms(1_000).default(86_400_000),
     ORDER_TIMEOUT_CHECK_MS: ms(50).default(1_000),
     ORDER_PUBLISH_TIMEOUT_MS: ms(100).default(5_000),
     // How soon a crashed instance's partitions move to another one (broker minimum 6 s).

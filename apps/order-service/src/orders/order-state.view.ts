@@ -56,12 +56,11 @@ export class OrderStateView implements OnApplicationBootstrap, OnApplicationShut
         for (const message of batch.messages) {
           const orderId = message.key?.toString();
           if (!orderId) continue;
-          if (!message.value) {
-            this.orders.delete(orderId);
-            continue;
-          }
           try {
-            this.apply(JSON.parse(message.value.toString()) as OrderView);
+            const view = message.value ? (JSON.parse(message.value.toString()) as OrderView | null) : null;
+            // null: the fan-in forgot the order (ORDER_RETENTION_MS after it ended).
+            if (view === null) this.orders.delete(orderId);
+            else this.apply(view);
           } catch (err) {
             this.logger.warn('unreadable order-state record', { orderId, error: String(err) });
           }
