@@ -8,7 +8,9 @@
 //      fixed offered rate versus org.apache.kafka.tools.EndToEndLatency (produce → consume round trip).
 //      Needs the services built (`npm run build`: dist/apps/*/main.js); otherwise reported missing.
 //   BENCH_PIPELINE_RECORDS (default 50000), BENCH_PIPELINE_ROUNDS (default 4), BENCH_ORDERS_RATE (per s,
-//   default 20), BENCH_ORDERS_SECONDS (default 20), BENCH_SKIP_ORDERS=1 skips (b)'s orders part.
+//   default 20), BENCH_ORDERS_SECONDS (default 20), BENCH_SKIP_ORDERS=1 skips (b)'s orders part,
+//   BENCH_SKIP_PRODUCER=1 skips (a). The services join their real groups on the shared topics: do not run
+//   (b) while other instances of them (npm start, their e2e tests) are running.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -248,6 +250,8 @@ async function ordersEndToEnd(): Promise<{ p50: number; p99: number; perSecond: 
       channel: 'WEB',
       sessionId: 'bench-session',
     };
+    // Fresh customers, fingerprints and sessions per run: fraud windows persist across runs (24 h).
+    const run = uniqueName('bench');
     const latencies: number[] = [];
     const final: Record<string, number> = {};
     const errors: string[] = [];
@@ -256,7 +260,12 @@ async function ordersEndToEnd(): Promise<{ p50: number; p99: number; perSecond: 
       const placed = await fetch(`${orders}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-client-country': 'DE', 'idempotency-key': uniqueName(`bench-${i}`) },
-        body: JSON.stringify({ ...body, customerId: `bench-customer-${i % 500}`, sessionId: `bench-session-${i % 500}` }),
+        body: JSON.stringify({
+          ...body,
+          customerId: `${run}-c${i}`,
+          sessionId: `${run}-s${i}`,
+          payment: { type: 'CARD', fingerprint: `${run}-fp${i}` },
+        }),
       });
       if (placed.status !== 202) return void errors.push(`POST ${placed.status}`);
       const { orderId } = (await placed.json()) as { orderId: string };
@@ -311,7 +320,8 @@ async function main(): Promise<void> {
   await admin.connect();
   const codec = new RegistryCodec(createSchemaRegistry(config.schemaRegistry), { autoRegister: true });
   try {
-    await partA(kafka, admin, codec);
+    if (process.env.BENCH_SKIP_PRODUCER === '1') console.log('\n(a) skipped (BENCH_SKIP_PRODUCER=1)');
+    else await partA(kafka, admin, codec);
     await partB(admin);
   } finally {
     await admin.disconnect();
