@@ -98,7 +98,11 @@ function pipeline(seed: number) {
     }
   }
   const status = (orderId: string) => (stores.get('order/orders')?.get(orderId) as { status: string; reasons: { code: string }[] } | undefined);
-  return { publish, drain, published, status, stores, now: () => clock };
+  /** The fan-in's timeout punctuation at wall-clock time `at`. */
+  const punctuate = (at: number) => fanIn.punctuate(contexts.order, at);
+  /** Loses every record of a topic from now on (a service that never answers). */
+  const silence = (topic: string) => delete subscribers[topic];
+  return { publish, drain, published, status, stores, punctuate, silence, now: () => clock, timeoutMs: orderSettings.fanIn.validationTimeoutMs };
 }
 
 describe('the three services over an in-memory bus', () => {
@@ -149,5 +153,33 @@ describe('the three services over an in-memory bus', () => {
         .reduce((a, b) => a + b.quantity, 0);
       expect({ sku, held }).toEqual({ sku, held: want });
     }
+  });
+
+  it('rejects with VALIDATION_TIMEOUT when fraud never answers, and releases the stock that was held', () => {
+    const p = pipeline(7);
+    p.publish({ topic: SKU_REQUESTS_TOPIC, key: 'P0', value: { type: 'SET_ON_HAND', sku: 'P0', warehouseId: 'W1', onHand: 10, requestId: 'r' } });
+    p.drain();
+    p.silence(BY_CUSTOMER_TOPIC);
+    const [order] = planMix('timeout', { valid: 1 }, { plentiful: ['P0'], empty: 'EMPTY' });
+    const id = orderIdFor(order.idempotencyKey);
+    const placedAt = p.now();
+    p.publish({ topic: topics.orderPlaced.name, key: id, value: buildOrderPlaced(order.body as unknown as PlaceOrderDto, id, null, new Date(placedAt)) });
+    p.drain();
+    const ledger = () => p.stores.get('inventory/skus')!.get('P0') as { holds: Record<string, unknown> };
+    expect(p.status(id)?.status).toBe('PENDING');
+    expect(Object.keys(ledger().holds)).toEqual([id]);
+
+    p.punctuate(placedAt + p.timeoutMs - 1);
+    expect(p.status(id)?.status).toBe('PENDING');
+    p.punctuate(placedAt + p.timeoutMs);
+    p.drain();
+    expect(p.status(id)).toMatchObject({ status: 'REJECTED', reasons: [{ code: 'VALIDATION_TIMEOUT' }] });
+    expect(Object.keys(ledger().holds)).toEqual([]);
+    const released = p.published.filter((r) => r.topic === topics.stockReleased.name && r.key === id);
+    expect(released.map((r) => (r.value as { reason: string }).reason)).toEqual(['RESERVATION_EXPIRED']);
+    // A second punctuation publishes nothing more.
+    const before = p.published.length;
+    p.punctuate(placedAt + 2 * p.timeoutMs);
+    expect(p.published.length).toBe(before);
   });
 });
