@@ -17,6 +17,7 @@ export interface Accepted {
 }
 
 const COMMAND_WAIT_MS = 10_000;
+const UNKNOWN_ORDER_WAIT_MS = 2_000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function badField(field: string, problem: string): BadRequestException {
@@ -91,7 +92,8 @@ export class OrdersService {
 
   /** Sends a review decision or a cancel to the order's single writer and reports what it decided. */
   async command(orderId: string, command: { type: 'REVIEW'; decision: 'APPROVE' | 'DECLINE' } | { type: 'CANCEL'; reason: string }): Promise<OrderView> {
-    const known = this.view.get(orderId);
+    // An order just placed through another instance reaches this one's view within a commit or so.
+    const known = this.view.get(orderId) ?? (await this.view.waitFor(orderId, () => true, UNKNOWN_ORDER_WAIT_MS));
     if (!known) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no order ${orderId}` });
     if (command.type === 'REVIEW' && isFinal(known.status)) {
       throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `order is ${known.status}, not in REVIEW` });
