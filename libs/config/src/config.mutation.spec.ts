@@ -154,3 +154,46 @@ describe('redactConfig', () => {
     expect((redactConfig(msk) as typeof msk).kafka.auth).toEqual(msk.kafka.auth);
   });
 });
+
+describe('Kafka auth variables', () => {
+  const role = 'arn:aws:iam::123456789012:role/securecart-order';
+
+  it.each([role, 'arn:aws-us-gov:iam::123456789012:role/x', 'arn:aws-cn:iam::123456789012:role/path/x'])('accepts the role ARN %s', (arn) => {
+    expect(loadConfig({ KAFKA_AUTH: 'msk-iam', KAFKA_IAM_ROLE_ARN: arn }, identity).kafka.auth).toMatchObject({ roleArn: arn });
+  });
+
+  it.each([`x${role}`, `${role}\nextra`, 'arn:aws:iam::12345:role/x', 'arn:aws:s3:::bucket'])('refuses %j as a role ARN', (arn) => {
+    expect(problems({ KAFKA_AUTH: 'msk-iam', KAFKA_IAM_ROLE_ARN: arn })).toEqual([{ variable: 'KAFKA_IAM_ROLE_ARN', message: 'not an IAM role ARN' }]);
+  });
+
+  it.each(['ab', 'order-service@prod', 'a'.repeat(64)])('accepts the session name %j', (name) => {
+    expect(loadConfig({ KAFKA_AUTH: 'msk-iam', KAFKA_IAM_SESSION_NAME: name }, identity).kafka.auth).toMatchObject({ sessionName: name });
+  });
+
+  it.each(['a', ' ab', 'ab ', 'a b', 'a'.repeat(65)])('refuses %j as a session name', (name) => {
+    expect(problems({ KAFKA_AUTH: 'msk-iam', KAFKA_IAM_SESSION_NAME: name })).toEqual([
+      { variable: 'KAFKA_IAM_SESSION_NAME', message: '2-64 characters of [A-Za-z0-9_+=,.@-]' },
+    ]);
+  });
+
+  it('bounds login attempts to 1..20', () => {
+    expect(loadConfig({ KAFKA_AUTH_MAX_ATTEMPTS: '1' }, identity).kafka.authMaxAttempts).toBe(1);
+    expect(loadConfig({ KAFKA_AUTH_MAX_ATTEMPTS: '20' }, identity).kafka.authMaxAttempts).toBe(20);
+    expect(problems({ KAFKA_AUTH_MAX_ATTEMPTS: '0' }).map((p) => p.variable)).toEqual(['KAFKA_AUTH_MAX_ATTEMPTS']);
+    expect(problems({ KAFKA_AUTH_MAX_ATTEMPTS: '21' }).map((p) => p.variable)).toEqual(['KAFKA_AUTH_MAX_ATTEMPTS']);
+  });
+
+  it('names a CA file that does not exist', () => {
+    expect(problems({ KAFKA_SSL_CA_FILE: '/nonexistent/ca.pem' })).toEqual([{ variable: 'KAFKA_SSL_CA_FILE', message: 'file not found' }]);
+  });
+});
+
+describe('log level', () => {
+  it.each(['debug', 'info', 'warn', 'error'])('accepts %s', (level) => {
+    expect(loadConfig({ LOG_LEVEL: level }, identity).logLevel).toBe(level);
+  });
+
+  it('defaults to info', () => {
+    expect(loadConfig({}, identity).logLevel).toBe('info');
+  });
+});
