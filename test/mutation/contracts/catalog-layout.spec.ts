@@ -14,14 +14,14 @@ describe('topic catalog layout', () => {
   });
 
   it('lays out a delete topic and its DLQ', () => {
-    expect(topicLayout(topics.orderPlaced)).toEqual([
+    expect(topicLayout(topicByName(topics.orderPlaced.name)!)).toEqual([
       { name: 'orders.order-placed.v1', partitions: 6, configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) } },
       { name: 'orders.order-placed.v1.dlq', partitions: 3, configs: { 'cleanup.policy': 'delete', 'retention.ms': String(14 * DAY_MS) } },
     ]);
   });
 
   it('lays out a compacted topic with its compaction settings', () => {
-    expect(topicLayout(topics.stockLevel)[0]).toEqual({
+    expect(topicLayout(topicByName(topics.stockLevel.name)!)[0]).toEqual({
       name: 'inventory.stock-level.v1',
       partitions: 6,
       configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0', 'delete.retention.ms': String(DAY_MS) },
