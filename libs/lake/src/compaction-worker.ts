@@ -75,12 +75,28 @@ export class CompactionWorker {
     await consumer.subscribe({ topic: HOUR_CLOSE_TOPIC, fromBeginning: this.options.fromBeginning ?? true });
     await consumer.run({
       autoCommit: false,
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        const request = this.parse(message.value);
-        if (request && this.options.ownsTopic(request.topic)) await this.handle(request, heartbeat);
-        if (this.stopping) return; // not handled to the end: the next owner replays it
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      // Batches, so that requests for other sinks' topics (a new group reads the topic from the start)
+      // cost one commit per batch, not one per record.
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition } = batch;
+        let next: string | undefined;
+        const commit = async () => {
+          if (next !== undefined) await consumer.commitOffsets([{ topic, partition, offset: next }]);
+          next = undefined;
+        };
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || this.stopping) break;
+          const request = this.parse(message.value);
+          const owned = request !== undefined && this.options.ownsTopic(request.topic);
+          if (owned) await this.handle(request, heartbeat);
+          if (this.stopping) break; // not handled to the end: the next owner replays it
+          resolveOffset(message.offset);
+          next = (BigInt(message.offset) + 1n).toString();
+          if (owned) await commit();
+        }
+        await commit();
       },
     });
     logger.info('compaction worker started', { groupId, topic: HOUR_CLOSE_TOPIC });
