@@ -78,6 +78,7 @@ describe.each(['s3', 'file'])('landing into %s', (kind) => {
         SINK_ROTATE_RECORDS: '50',
         SINK_FLUSH_IDLE: '1s',
         LAKE_IDLE_CLOSE: '3s',
+        LAKE_RECLOSE_INTERVAL: '1s',
         SINK_MASK: `${topic}:email=hash`,
       },
       { defaultLakeUrl: lakeUrl, catalogTopics: [] },

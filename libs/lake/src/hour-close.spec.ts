@@ -31,15 +31,24 @@ describe('HourTracker', () => {
   });
 
   it('re-closes a closed hour when segments land in it again, and retries a failed close', () => {
-    const tracker = new HourTracker(10 * MIN, 5 * MIN, 0);
+    const tracker = new HourTracker(10 * MIN, 5 * MIN, 0, 0);
     tracker.landed('t', ['2026-11-28T05']);
-    tracker.closing('t', '2026-11-28T05');
+    tracker.closing('t', '2026-11-28T05', 1);
     expect(tracker.due(1, () => [])).toEqual([]);
     tracker.landed('t', ['2026-11-28T05']);
-    const [due] = tracker.due(1, () => []);
+    const [due] = tracker.due(2, () => []);
     expect(due).toEqual({ topic: 't', hour: '2026-11-28T05', reason: 'late' });
-    tracker.closing('t', '2026-11-28T05');
+    tracker.closing('t', '2026-11-28T05', 2);
     tracker.closeFailed(due);
-    expect(tracker.due(1, () => [])).toEqual([due]);
+    expect(tracker.due(2, () => [])).toEqual([due]);
+  });
+
+  it('re-closes an hour at most once per interval while late events keep coming', () => {
+    const tracker = new HourTracker(10 * MIN, 5 * MIN, 0, MIN);
+    tracker.landed('t', ['2026-11-28T05']);
+    tracker.closing('t', '2026-11-28T05', 1_000);
+    tracker.landed('t', ['2026-11-28T05']);
+    expect(tracker.due(1_000 + MIN - 1, () => ['2026-11-28T05'])).toEqual([]);
+    expect(tracker.due(1_000 + MIN, () => [])).toEqual([{ topic: 't', hour: '2026-11-28T05', reason: 'late' }]);
   });
 });

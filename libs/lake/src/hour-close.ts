@@ -176,10 +176,14 @@ export interface DueHour {
 export class HourTracker {
   private readonly topics = new Map<string, TopicHours>();
 
+  private readonly lastClosedAt = new Map<string, number>();
+
   constructor(
     private readonly allowedLatenessMs: number,
     private readonly idleCloseMs: number,
     private readonly startedAt: number,
+    /** A closed hour is closed again (late segments) at most this often: a stream of late events must not re-close it every tick. */
+    private readonly recloseIntervalMs = 0,
   ) {}
 
   private topic(name: string): TopicHours {
@@ -261,8 +265,14 @@ export class HourTracker {
     for (const [name, t] of this.topics) {
       const low = this.lowWatermark(name, now);
       const idle = this.idle(t, now);
-      const candidates = new Set([...t.pending, ...openHours(name)]);
-      for (const hour of t.late) out.push({ topic: name, hour, reason: 'late' });
+      // Open files of an hour closed before are not forced out: they land by their own triggers and
+      // make the hour late then.
+      const candidates = new Set([...t.pending, ...[...openHours(name)].filter((h) => !t.closed.has(h))]);
+      for (const hour of t.late) {
+        if (now - (this.lastClosedAt.get(`${name}/${hour}`) ?? Number.NEGATIVE_INFINITY) >= this.recloseIntervalMs) {
+          out.push({ topic: name, hour, reason: 'late' });
+        }
+      }
       for (const hour of candidates) {
         if (t.late.has(hour)) continue;
         const end = hourStartMillis(hour) + HOUR_MS;
@@ -276,7 +286,8 @@ export class HourTracker {
   }
 
   /** Marks the hour closed before its manifest is written, so segments landing meanwhile count as late. */
-  closing(topic: string, hour: string): void {
+  closing(topic: string, hour: string, now = Date.now()): void {
+    this.lastClosedAt.set(`${topic}/${hour}`, now);
     const t = this.topic(topic);
     t.pending.delete(hour);
     t.late.delete(hour);

@@ -29,6 +29,8 @@ export const landingDefaults = {
   deflateLevel: 1,
   allowedLatenessMs: 10 * 60_000,
   idleCloseMs: 5 * 60_000,
+  /** A closed hour with late segments is closed (and re-compacted) again at most this often. */
+  recloseIntervalMs: 60_000,
   /** How often idle flushes and hour closes are checked. */
   tickMs: 1_000,
   /** Backoff while the store or registry is unavailable: full jitter, doubling up to the max. */
@@ -61,6 +63,7 @@ export interface LandingSettings {
   deflateLevel: number;
   allowedLatenessMs: number;
   idleCloseMs: number;
+  recloseIntervalMs: number;
   tickMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -210,6 +213,7 @@ const landingEnvironment = z.object({
   SINK_DEFLATE_LEVEL: integer(landingDefaults.deflateLevel, 0, 9),
   LAKE_ALLOWED_LATENESS: duration(landingDefaults.allowedLatenessMs),
   LAKE_IDLE_CLOSE: duration(landingDefaults.idleCloseMs, 1),
+  LAKE_RECLOSE_INTERVAL: duration(landingDefaults.recloseIntervalMs),
   SINK_FROM_BEGINNING: z.enum(['true', 'false']).optional(),
   // The broker accepts 6 s to 30 min by default (group.min/max.session.timeout.ms).
   SINK_SESSION_TIMEOUT: duration(landingDefaults.sessionTimeoutMs, 6_000),
@@ -266,6 +270,7 @@ export function loadLandingSettings(
     deflateLevel: e.SINK_DEFLATE_LEVEL,
     allowedLatenessMs: e.LAKE_ALLOWED_LATENESS,
     idleCloseMs: e.LAKE_IDLE_CLOSE,
+    recloseIntervalMs: e.LAKE_RECLOSE_INTERVAL,
     tickMs: landingDefaults.tickMs,
     backoffBaseMs: landingDefaults.backoffBaseMs,
     backoffMaxMs: landingDefaults.backoffMaxMs,

@@ -88,12 +88,15 @@ export class LandingSink {
   private topics: string[] = [];
   private readonly unscanned = new Set<string>();
   private stopped = false;
+  private firstRecordAt?: number;
+  private lastCommitAt?: number;
+  private recordsCommitted = 0;
 
   constructor(private readonly deps: LandingSinkDeps) {
     const s = deps.settings;
     this.now = deps.now ?? Date.now;
     this.plans = new LandingPlans(deps.registry, s.eventTimeFields, 'occurredAt', s.masks, s.maskSalt);
-    this.tracker = new HourTracker(s.allowedLatenessMs, s.idleCloseMs, this.now());
+    this.tracker = new HourTracker(s.allowedLatenessMs, s.idleCloseMs, this.now(), s.recloseIntervalMs);
   }
 
   /** The topics being landed (resolved at start). */
@@ -178,6 +181,11 @@ export class LandingSink {
     }
     await this.closing;
     await this.producer?.disconnect();
+  }
+
+  /** Wall-clock progress (benchmarks): first record seen, last commit, rows committed in segments. */
+  progress(): { firstRecordAt?: number; lastCommitAt?: number; recordsCommitted: number } {
+    return { firstRecordAt: this.firstRecordAt, lastCommitAt: this.lastCommitAt, recordsCommitted: this.recordsCommitted };
   }
 
   /** Writer states, for `/sink/writers` and tests. */
@@ -265,6 +273,7 @@ export class LandingSink {
     const offset = BigInt(message.offset);
     const timestamp = Number(message.timestamp);
     const now = this.now();
+    this.firstRecordAt ??= now;
     if (w.marker && w.windowOpen && offset > BigInt(w.marker.to)) {
       // The marked last record is gone (compacted away): the window ends before this one, as it did then.
       if (!(await this.cut(w, 'marker'))) return false;
@@ -470,6 +479,8 @@ export class LandingSink {
       logger.warn('offset commit failed', { topic: w.topic, partition: w.partition, offset: (to + 1n).toString(), error: String(err) });
     }
     metrics?.cuts.inc({ topic: w.topic, reason });
+    this.lastCommitAt = this.now();
+    for (const seg of segments) this.recordsCommitted += seg.builder.stats.rows;
     const dictated = w.marker !== undefined;
     this.dropWindow(w);
     // After a cut an earlier run made, the next window may have been cut by it too.
@@ -602,7 +613,7 @@ export class LandingSink {
         if (w.marker || w.state !== 'WRITING' || !(await this.cut(w, 'hour-close'))) ready = false;
       }
       if (!ready) continue;
-      this.tracker.closing(due.topic, due.hour);
+      this.tracker.closing(due.topic, due.hour, now);
       this.closeQueue.push(due);
     }
   }
