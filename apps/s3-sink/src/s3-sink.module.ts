@@ -25,6 +25,7 @@ export class S3SinkModule {
           lakeUrl: landing.lakeUrl,
           groupId: landing.groupId,
           eventTimeFields: landing.eventTimeFields,
+          sessionTimeoutMs: landing.sessionTimeoutMs,
           ownsTopic: (topic) => ('names' in landing.topics ? landing.topics.names.includes(topic) : landing.topics.pattern.test(topic)),
         }, env),
       ],
