@@ -186,3 +186,72 @@ describe('compactHour', () => {
     expect(await store.list('curated/')).toEqual([]);
   });
 });
+
+describe('compactHour over every schema shape', () => {
+  it.each(Object.entries(topics).map(([key, t]) => [t.name, key] as const))('compacts %s from its example event', async (name, key) => {
+    const store = new MemoryObjectStore();
+    const example = exampleEvents[key as keyof typeof exampleEvents] as unknown as Record<string, unknown>;
+    const prefix = rawHourPrefix(name, hour);
+    const rowsOf = [0, 1, 2].map((i) => ({
+      partition: 0,
+      offset: i,
+      schemaId: 9,
+      value: { ...example, eventId: `e-${i}`, occurredAt: new Date(hourStart + i) },
+    }));
+    const segment = `${prefix}${name}+0+${'0'.repeat(20)}.avro`;
+    await store.put(segment, await encodeRawSegment(topics[key as keyof typeof topics].schema, rowsOf));
+    await store.put(`${prefix}_manifest.json`, Buffer.from(JSON.stringify({ files: [{ key: segment, rows: 3 }] })));
+    const { manifest } = await compactHour(store, name, hour, { reader: { schema: topics[key as keyof typeof topics].schema } });
+    expect(manifest.rows).toBe(3);
+  });
+
+  it('maps bytes, fixed, maps, doubles, booleans and multi-type unions to columns', async () => {
+    const schema = avroSchema({
+      type: 'record',
+      name: 'Odd',
+      namespace: 'com.securecart.test',
+      fields: [
+        { name: 'eventId', type: 'string' },
+        { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+        { name: 'blob', type: 'bytes' },
+        { name: 'hash', type: { type: 'fixed', name: 'Hash', size: 4 } },
+        { name: 'attributes', type: { type: 'map', values: 'string' } },
+        { name: 'score', type: 'double' },
+        { name: 'flag', type: 'boolean' },
+        { name: 'either', type: ['null', 'string', 'long'], default: null },
+      ],
+    });
+    const store = new MemoryObjectStore();
+    const name = 'odd.shapes.v1';
+    const prefix = rawHourPrefix(name, hour);
+    const segment = `${prefix}${name}+0+${'0'.repeat(20)}.avro`;
+    const value = {
+      eventId: 'e-1',
+      occurredAt: new Date(hourStart),
+      blob: Buffer.from([0x00, 0x5c, 0xff, 0x41]),
+      hash: Buffer.from('abcd'),
+      attributes: { page: '/cart', 'utm"source': 'mail' },
+      score: 0.125,
+      flag: true,
+      either: 42,
+    };
+    await store.put(segment, await encodeRawSegment(schema, [{ partition: 0, offset: 0, schemaId: 1, value }]));
+    await store.put(`${prefix}_manifest.json`, Buffer.from(JSON.stringify({ files: [{ key: segment, rows: 1 }] })));
+    const { manifest } = await compactHour(store, name, hour, { reader: { schema } });
+    const dir = mkdtempSync(join(tmpdir(), 'odd-'));
+    try {
+      const path = join(dir, 'f.parquet');
+      writeFileSync(path, await store.get(manifest.files[0].key));
+      const db = await DuckDBInstance.create(':memory:');
+      const c = await db.connect();
+      const reader = await c.runAndReadAll(
+        `SELECT hex(blob) AS blob, hex(hash) AS hash, attributes['utm"source'] AS source, score, flag, either::VARCHAR AS either FROM '${path}'`,
+      );
+      expect(reader.getRowObjectsJson()).toEqual([{ blob: '005CFF41', hash: '61626364', source: 'mail', score: 0.125, flag: true, either: '42' }]);
+      c.closeSync();
+      db.closeSync();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

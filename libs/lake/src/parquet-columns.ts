@@ -30,32 +30,38 @@ export interface EventColumn {
   name: string;
   type: string;
   doc?: string;
+  /** A top-level bytes/fixed column: staged as base64 text, stored as BLOB / binary. */
+  bytes?: boolean;
 }
 
 function quote(name: string, dialect: ColumnDialect): string {
   return dialect === 'duckdb' ? `"${name.replace(/"/g, '""')}"` : name;
 }
 
-/** The column type of one Avro type in DuckDB SQL or Hive DDL. */
-export function columnType(type: avro.Type, dialect: ColumnDialect): string {
+/**
+ * The column type of one Avro type in DuckDB SQL or Hive DDL. Bytes inside structs, lists and maps
+ * are base64 text (DuckDB's JSON reader has no way to turn nested text into bytes); top-level bytes
+ * are binary.
+ */
+export function columnType(type: avro.Type, dialect: ColumnDialect, nested = false): string {
   const duck = dialect === 'duckdb';
   if (type instanceof DecimalLogicalType) return `${duck ? 'DECIMAL' : 'decimal'}(${type.precision},${type.scale})`;
   if (type instanceof TimestampMillisLogicalType) return duck ? 'TIMESTAMPTZ' : 'timestamp';
-  if (type instanceof avro.types.LogicalType) return columnType(type.underlyingType, dialect);
+  if (type instanceof avro.types.LogicalType) return columnType(type.underlyingType, dialect, nested);
   if (type instanceof avro.types.RecordType) {
-    const fields = type.fields.map((f) => `${quote(f.name, dialect)}${duck ? ' ' : ':'}${columnType(f.type, dialect)}`);
+    const fields = type.fields.map((f) => `${quote(f.name, dialect)}${duck ? ' ' : ':'}${columnType(f.type, dialect, true)}`);
     return duck ? `STRUCT(${fields.join(', ')})` : `struct<${fields.join(',')}>`;
   }
   if (type instanceof avro.types.ArrayType) {
-    return duck ? `${columnType(type.itemsType, dialect)}[]` : `array<${columnType(type.itemsType, dialect)}>`;
+    return duck ? `${columnType(type.itemsType, dialect, true)}[]` : `array<${columnType(type.itemsType, dialect, true)}>`;
   }
   if (type instanceof avro.types.MapType) {
-    return duck ? `MAP(VARCHAR, ${columnType(type.valuesType, dialect)})` : `map<string,${columnType(type.valuesType, dialect)}>`;
+    return duck ? `MAP(VARCHAR, ${columnType(type.valuesType, dialect, true)})` : `map<string,${columnType(type.valuesType, dialect, true)}>`;
   }
   if (type instanceof avro.types.UnwrappedUnionType || type instanceof avro.types.WrappedUnionType) {
     const branches = type.types.filter((t) => t.typeName !== 'null');
     // A nullable T is a nullable column of T; a union of several types has no column type: JSON text.
-    if (branches.length === 1) return columnType(branches[0], dialect);
+    if (branches.length === 1) return columnType(branches[0], dialect, nested);
     return duck ? 'JSON' : 'string';
   }
   switch (type.typeName) {
@@ -74,6 +80,7 @@ export function columnType(type: avro.Type, dialect: ColumnDialect): string {
       return duck ? 'BOOLEAN' : 'boolean';
     case 'bytes':
     case 'fixed':
+      if (nested) return duck ? 'VARCHAR' : 'string';
       return duck ? 'BLOB' : 'binary';
     case 'null':
       return duck ? 'VARCHAR' : 'string';
@@ -85,11 +92,11 @@ export function columnType(type: avro.Type, dialect: ColumnDialect): string {
 /** The event's top-level fields as columns (a record schema's fields, in schema order). */
 export function eventColumns(type: avro.Type, dialect: ColumnDialect): EventColumn[] {
   if (!(type instanceof avro.types.RecordType)) throw new Error(`a topic's value schema must be a record, got ${type.typeName}`);
-  return type.fields.map((f) => ({
-    name: f.name,
-    type: columnType(f.type, dialect),
-    doc: (f as unknown as { doc?: string }).doc,
-  }));
+  return type.fields.map((f) => {
+    const column: EventColumn = { name: f.name, type: columnType(f.type, dialect), doc: (f as unknown as { doc?: string }).doc };
+    if (column.type === 'BLOB' || column.type === 'binary') column.bytes = true;
+    return column;
+  });
 }
 
 /** Whether values of this type hold raw bytes somewhere (they need a JSON encoding of their own). */

@@ -50,15 +50,6 @@ export interface CuratedWriteResult {
 const FLUSH_BYTES = 4 * 1024 * 1024;
 /** NDJSON chunk handed to DuckDB while decoding goes on (~20k events). */
 const CHUNK_BYTES = 16 * 1024 * 1024;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** DuckDB's text form of a BLOB (`\xNN` escapes for everything but plain printable ASCII). */
-function blobText(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${HEX[b]}`;
-  return out;
-}
-
 /** The W3C trace id (32 hex digits) from a `traceparent` header, or null. */
 export function traceIdOf(traceparent: Buffer | undefined): string | null {
   if (!traceparent) return null;
@@ -102,9 +93,10 @@ export class CuratedParquetWriter {
     }
     if (containsBytes(reader.type)) {
       // JSON.stringify calls Buffer#toJSON before a replacer sees the value: read the holder instead.
+      // Bytes are staged as base64 (top-level columns turn back into BLOB with from_base64).
       this.valueReplacer = function (this: unknown, key: string, value: unknown) {
         const raw = (this as Record<string, unknown>)[key];
-        return Buffer.isBuffer(raw) ? blobText(raw) : value;
+        return Buffer.isBuffer(raw) ? raw.toString('base64') : value;
       };
     }
     this.dir = mkdtempSync(join(options.workDir ?? tmpdir(), 'compaction-'));
@@ -113,13 +105,13 @@ export class CuratedParquetWriter {
   private jsonColumns(): string {
     return [
       ...LINEAGE_COLUMNS.map((c) => `${ident(c.name)}: ${sqlString(c.name === '_key' ? 'VARCHAR' : c.duckdb)}`),
-      ...this.columns.map((c) => `${ident(c.name)}: ${sqlString(c.type)}`),
+      ...this.columns.map((c) => `${ident(c.name)}: ${sqlString(c.bytes ? 'VARCHAR' : c.type)}`),
     ].join(', ');
   }
 
   private selectList(): string {
     return [
-      ...this.columns.map((c) => ident(c.name)),
+      ...this.columns.map((c) => (c.bytes ? `from_base64(${ident(c.name)}) AS ${ident(c.name)}` : ident(c.name))),
       ...LINEAGE_COLUMNS.map((c) => (c.name === '_key' ? 'from_base64("_key") AS "_key"' : ident(c.name))),
     ].join(', ');
   }
