@@ -16,8 +16,15 @@ export class FraudServiceModule {
       imports: [
         PlatformModule.forRoot(config, logger),
         KafkaTransportModule.forRoot({
-          // Heartbeats well inside the session so a busy but live instance is never evicted.
-          tuning: { consumer: { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.min(3_000, Math.floor(settings.sessionTimeoutMs / 3)) } },
+          tuning: {
+            consumer: {
+              sessionTimeoutMs: settings.sessionTimeoutMs,
+              // Heartbeats well inside the session so a busy but live instance is never evicted.
+              heartbeatIntervalMs: Math.min(3_000, Math.floor(settings.sessionTimeoutMs / 3)),
+              // One batch per task at a time anyway: let every task's batch run while others wait on the broker.
+              partitionsConsumedConcurrently: 6,
+            },
+          },
           stores: [CUSTOMERS_STORE, FINGERPRINTS_STORE, SESSIONS_STORE],
           internalTopics: [BY_CUSTOMER_TOPIC, BY_FINGERPRINT_TOPIC, BY_SESSION_TOPIC].map((name) => ({ name, partitions: FRAUD_PARTITIONS })),
         }),
