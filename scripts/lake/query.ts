@@ -24,11 +24,20 @@ async function main(): Promise<void> {
       if (!sql) console.error('\nUsage: npm run query -- "select count(*) from orders_order_placed_v1"');
       return;
     }
-    const views = await query.prepare(sql);
+    let views = await query.prepare(sql);
     console.error(`lake ${lakeUrl}: ${views.map((v) => `${v.view} (${v.hours} hours, ${v.rows} rows)`).join(', ') || 'no topic views referenced'}`);
     let result;
     try {
-      result = await query.run(sql);
+      try {
+        result = await query.run(sql);
+      } catch (err) {
+        // A re-compaction switched an hour's manifest and deleted the files this view named: read the
+        // manifests again, once.
+        if (!/No files found|No such file|Cannot open file/i.test((err as Error).message)) throw err;
+        console.error('an hour was re-compacted while reading; reading the manifests again');
+        views = await query.prepare(sql);
+        result = await query.run(sql);
+      }
     } catch (err) {
       const message = (err as Error).message;
       if (/Table with name (\S+) does not exist/i.test(message)) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exampleEvents, topics } from '@app/contracts';
@@ -48,6 +48,27 @@ describe('lake tools', () => {
       ]);
     } finally {
       query.close();
+    }
+  });
+
+  it('query: a re-compacted hour is read from its new files, and the cache drops the superseded ones', async () => {
+    const store = await lakeWithTwoHours();
+    const cache = mkdtempSync(join(tmpdir(), 'lake-query-cache-'));
+    const query = await LakeQuery.open(store, { cacheDir: cache });
+    try {
+      await query.prepare('select * from orders_order_placed_v1');
+      const [old] = (await curatedManifests(store, topic))[0].files;
+      expect(existsSync(join(cache, old.key))).toBe(true);
+      const hour = '2026-11-28T05';
+      const late = [{ partition: 1, offset: 0, schemaId: 1, value: { ...exampleEvents.orderPlaced, eventId: 'late-1', occurredAt: new Date(Date.parse(`${hour}:30:00Z`)) } }];
+      await store.put(rawSegmentKey(topic, hour, 1, '0'), await encodeRawSegment(topics.orderPlaced.schema, late));
+      await compactHour(store, topic, hour, { reader: { schema: topics.orderPlaced.schema } });
+      await query.prepare('select * from orders_order_placed_v1');
+      expect(existsSync(join(cache, old.key))).toBe(false);
+      expect((await query.run('select count(*)::INTEGER from orders_order_placed_v1')).rows).toEqual([[22]]);
+    } finally {
+      query.close();
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 

@@ -5,7 +5,7 @@
  * and a cache makes repeated questions free); a lake on `file://` is read in place.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,7 @@ export class LakeQuery {
     const wanted = all ? topics : topics.filter((t) => new RegExp(`\\b${t.view}\\b`, 'i').test(sql));
     for (const t of wanted) {
       const paths = await this.localPaths(t.keys);
+      this.pruneCache(t.topic, new Set(paths));
       const list = paths.map((p) => `'${p.replace(/'/g, "''")}'`).join(', ');
       await this.connection.run(
         `CREATE OR REPLACE VIEW "${t.view}" AS SELECT * FROM read_parquet([${list}], hive_partitioning = true, union_by_name = true)`,
@@ -100,6 +101,18 @@ export class LakeQuery {
   close(): void {
     this.connection.closeSync();
     this.db.closeSync();
+  }
+
+  /** Drops cached files of the topic that no manifest names any more (superseded by re-compaction). */
+  private pruneCache(topic: string, keep: Set<string>): void {
+    if (this.localRoot) return;
+    const dir = join(this.options.cacheDir, 'curated', topic);
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+      if (!keep.has(path)) rmSync(path, { force: true });
+    }
   }
 
   private async localPaths(keys: string[]): Promise<string[]> {
