@@ -189,6 +189,22 @@ describe('HTTP contract', () => {
   });
 });
 
+describe('stock levels', () => {
+  it('keeps one compacted stock-level record per sku@warehouse and sums the warehouses in GET /stock/:sku', async () => {
+    const sku = `${run}-multi-wh`;
+    const put = (warehouseId: string, onHand: number) =>
+      fetch(`${procs.inventory!.baseUrl}/stock/${sku}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ warehouseId, onHand }) });
+    expect((await put('WH-A', 7)).status).toBe(200);
+    const second = await put('WH-B', 5);
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual({ sku, onHand: 12, reserved: 0, available: 12 });
+    const keys = (await readTopic(kafka, topics.stockLevel.name)).map((m) => m.key?.toString()).filter((k) => k?.startsWith(sku));
+    expect(keys.sort()).toEqual([`${sku}@WH-A`, `${sku}@WH-B`]);
+    const bad = await fetch(`${procs.inventory!.baseUrl}/stock/${sku}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ warehouseId: 'WH-A', onHand: -1, extra: 1 }) });
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('pipeline', () => {
   it('dead-letters a poison record on orders.order-placed.v1 with its original bytes, and later orders on that partition complete', async () => {
     const catalog = await newCatalog('poison', 1);
