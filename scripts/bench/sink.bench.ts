@@ -8,7 +8,7 @@
 // Then peak RSS of the built service (dist/apps/s3-sink/main.js) landing events spread over 3 hours
 // and over 200 hours, with the open-file cap and without it.
 //   BENCH_SINK_RECORDS (200000), BENCH_SINK_ROUNDS (5), BENCH_SINK_RSS_RECORDS (200000),
-//   BENCH_SINK_LAKE_URL (default s3://<S3_BUCKET>/bench-sink-<run>/; a file:/// URL works too)
+//   BENCH_SINK_RSS=skip (no RSS runs), BENCH_SINK_BUILD=skip (reuse dist/), BENCH_SINK_LAKE_URL (default s3://<S3_BUCKET>/bench-sink-<run>/; a file:/// URL works too)
 // The compaction part (scripts/bench/compaction.bench.ts) runs after this one in `npm run bench:sink`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -151,6 +151,8 @@ async function sinkRound(kafka: Kafka, topic: string, count: number, bytes: numb
   );
   const store = createObjectStore(lakeUrl, config.objectStore);
   const sink = new LandingSink({ kafka, store, registry: config.schemaRegistry, settings, logger });
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = Date.now();
   await sink.start();
   const deadline = Date.now() + 300_000;
   while (sink.progress().recordsCommitted < count) {
@@ -158,11 +160,14 @@ async function sinkRound(kafka: Kafka, topic: string, count: number, bytes: numb
     await sleep(50);
   }
   const { firstRecordAt, lastCommitAt } = sink.progress();
+  const cpu = process.cpuUsage(cpuBefore);
+  // Share of one core this process used while the sink ran (includes kafkajs fetch decoding).
+  const cpuShare = (cpu.user + cpu.system) / 1000 / (Date.now() - wallBefore);
   await sink.stop();
   if (!(await committedToEnd(kafka, groupId, topic))) throw new Error('offsets not committed to the end');
   const seconds = (lastCommitAt! - firstRecordAt!) / 1000;
   const landed = await verify(store, topic, count);
-  return { mbPerSec: bytes / 1_048_576 / seconds, recPerSec: count / seconds, ...landed };
+  return { mbPerSec: bytes / 1_048_576 / seconds, recPerSec: count / seconds, cpuShare, ...landed };
 }
 
 /** Peak RSS (VmHWM) of the built service landing `count` events spread over `hours`. */
@@ -225,15 +230,16 @@ async function main(): Promise<void> {
     const perfResult = perf ?? consumerPerformance(topic, RECORDS);
     const ratio = sink.mbPerSec / perfResult.mbPerSec;
     ratios.push(ratio);
-    rows.push(`| ${round} | ${fmt(sink.mbPerSec, 1)} | ${fmt(sink.recPerSec)} | ${fmt(perfResult.mbPerSec, 1)} | ${fmt(perfResult.recPerSec)} | ${fmt(ratio, 3)} | ${sink.files} |`);
+    rows.push(`| ${round} | ${fmt(sink.mbPerSec, 1)} | ${fmt(sink.recPerSec)} | ${fmt(perfResult.mbPerSec, 1)} | ${fmt(perfResult.recPerSec)} | ${fmt(ratio, 3)} | ${sink.files} | ${fmt(sink.cpuShare * 100)} % |`);
     console.log(rows[rows.length - 1]);
   }
   const q = quantiles(ratios);
-  console.log('\n| round | sink MB/s | sink records/s | ConsumerPerformance MB/s | ConsumerPerformance records/s | ratio | segments (all verified) |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('\n| round | sink MB/s | sink records/s | ConsumerPerformance MB/s | ConsumerPerformance records/s | ratio | segments (all verified) | sink process CPU |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
   console.log(`\nsink ÷ ConsumerPerformance (MB/s): median ${fmt(q.median, 3)}, min ${fmt(q.min, 3)}, max ${fmt(q.max, 3)} over ${ROUNDS} paired rounds`);
 
+  if (process.env.BENCH_SINK_RSS === 'skip') return;
   if (!existsSync(join(ROOT, 'dist/apps/s3-sink/main.js')) || process.env.BENCH_SINK_BUILD !== 'skip') {
     const build = spawnSync('npx', ['nest', 'build', 's3-sink'], { cwd: ROOT, stdio: 'ignore' });
     if (build.status !== 0) throw new Error('nest build s3-sink failed');
