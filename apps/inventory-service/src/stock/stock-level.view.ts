@@ -33,7 +33,33 @@ export class StockLevelView implements OnApplicationBootstrap, OnApplicationShut
     this.seen.setMaxListeners(0);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  private closed = false;
+
+  /** Starts tailing in the background: the HTTP port must open even while the broker is down. */
+  onApplicationBootstrap(): void {
+    void this.tailUntilClosed();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  private async tailUntilClosed(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.tail();
+        return;
+      } catch (err) {
+        await this.consumer?.disconnect().catch(() => undefined);
+        const delayMs = Math.min(30_000, 500 * 2 ** attempt);
+        this.logger.warn('stock-level view cannot start yet; retrying', { error: String(err), delayMs });
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      }
+    }
+  }
+
+  private async tail(): Promise<void> {
     const deserializer = this.codec.deserializerFor<StockLevelChanged>(topics.stockLevel.schema);
     this.consumer = this.kafka.consumer({
       groupId: `inventory-service.view-${randomUUID()}`,
@@ -52,6 +78,8 @@ export class StockLevelView implements OnApplicationBootstrap, OnApplicationShut
         const decoded = await deserializer.decodeAll(values);
         for (const result of decoded) {
           if (!result.ok) {
+            // Registry unreachable: fail the batch so kafkajs fetches it again, never skip a level.
+            if (result.error.retriable) throw result.error;
             this.logger.warn('unreadable stock level', { error: result.error.message });
             continue;
           }
@@ -59,10 +87,6 @@ export class StockLevelView implements OnApplicationBootstrap, OnApplicationShut
         }
       },
     });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.disconnect();
   }
 
   private apply(level: StockLevelChanged): void {

@@ -27,8 +27,34 @@ export class OrderStateView implements OnApplicationBootstrap, OnApplicationShut
     this.changes.setMaxListeners(0);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    // Nest runs this hook before the Kafka transport creates its internal topics: make sure ours exists.
+  private closed = false;
+
+  /** Starts tailing in the background: the HTTP port must open even while the broker is down. */
+  onApplicationBootstrap(): void {
+    void this.tailUntilClosed();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  private async tailUntilClosed(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.tail();
+        return;
+      } catch (err) {
+        await this.consumer?.disconnect().catch(() => undefined);
+        const delayMs = Math.min(30_000, 500 * 2 ** attempt);
+        this.logger.warn('order-state view cannot start yet; retrying', { error: String(err), delayMs });
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      }
+    }
+  }
+
+  private async tail(): Promise<void> {
+    // Nest runs bootstrap hooks before the Kafka transport creates its internal topics: make sure ours exists.
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -67,10 +93,6 @@ export class OrderStateView implements OnApplicationBootstrap, OnApplicationShut
         }
       },
     });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.disconnect();
   }
 
   /** Adds or replaces an order; also used right after a POST so this instance reads its own write at once. */
