@@ -710,6 +710,7 @@ export class KafkaRuntime {
     const writes = [...work.outputs, ...work.changelogOutputs()];
     if (writes.length === 0 && !offset) return;
     if (task.state !== 'running') throw new TaskFencedError(task.id, new Error(`task is ${task.state}`));
+    const endTimer = this.metrics.transactionSeconds.startTimer();
     const tx = await task.producer!.transaction();
     work.tx = tx;
     // kafkajs writes one record batch per partition per request, and the broker refuses a batch over
@@ -731,6 +732,7 @@ export class KafkaRuntime {
     }
     await this.options.beforeCommit?.({ task: task.id, transactionalId: task.transactionalId });
     await tx.commit();
+    endTimer();
     work.tx = undefined;
     work.applyToStores();
     this.metrics.transactions.inc({ result: 'commit' });

@@ -12,6 +12,7 @@ export class RuntimeMetrics {
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly transactions: Counter<'result'>;
   readonly retries: Counter<'topic'>;
+  readonly transactionSeconds: Histogram<string>;
 
   constructor(registry: Registry) {
     const once = <M>(name: string, create: () => M): M => (registry.getSingleMetric(name) as M | undefined) ?? create();
@@ -49,6 +50,14 @@ export class RuntimeMetrics {
     );
     this.transactions = once('kafka_runtime_transactions_total', () =>
       new Counter({ name: 'kafka_runtime_transactions_total', help: 'Kafka transactions by result (commit, abort)', labelNames: ['result'], registers }),
+    );
+    this.transactionSeconds = once('kafka_runtime_transaction_duration_seconds', () =>
+      new Histogram({
+        name: 'kafka_runtime_transaction_duration_seconds',
+        help: 'From beginning a transaction to its commit (sends, offsets, EndTxn): the per-batch price of exactly-once',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers,
+      }),
     );
     this.retries = once('kafka_runtime_batch_retries_total', () =>
       new Counter({ name: 'kafka_runtime_batch_retries_total', help: 'Batches aborted for a retriable failure and backed off', labelNames: ['topic'], registers }),
