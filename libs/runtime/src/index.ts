@@ -9,3 +9,5 @@ export { DLQ_HEADERS, dlqTopicOf } from './dead-letter';
 export { classify, isFencing, JsonDecodeError, TaskFencedError } from './errors';
 export { TaskStore } from './task-store';
 export { parseTraceparent, formatTraceparent, TRACEPARENT } from './trace-context';
+export { producerWithCachedCoordinators } from './coordinator-cache';
+export type { CachingProducer } from './coordinator-cache';

@@ -6,6 +6,7 @@ import { applyTopics, classifyKafkaError, type TopicSpec } from '@app/kafka';
 import type { Logger } from '@app/logging';
 import { restoreStores } from './changelog-restore';
 import { coPartitionedAssigner } from './co-partitioned-assigner';
+import { producerWithCachedCoordinators } from './coordinator-cache';
 import { deadLetter, dlqTopicOf } from './dead-letter';
 import { classify, errorClass, isFencing, JsonDecodeError, RetryBatchError, TaskFencedError } from './errors';
 import type { HandlerContext, InboundRecord, OutboundRecord, RecordHandler, StateStore } from './handler';
@@ -66,6 +67,7 @@ type TaskState = 'starting' | 'running' | 'fenced' | 'closed';
 class Task {
   state: TaskState = 'starting';
   producer?: Producer;
+  forgetCoordinators: () => void = () => undefined;
   ready!: Promise<void>;
   /** Next offset to process per input topic, from the committed offsets read after fencing. */
   readonly positions = new Map<string, bigint>();
@@ -508,13 +510,15 @@ export class KafkaRuntime {
 
   private createProducer(task: Task): Producer {
     const p = this.tuning.producer;
-    return this.options.kafka.producer({
+    const { producer, forget } = producerWithCachedCoordinators(this.options.kafka, {
       transactionalId: task.transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: p.transactionTimeoutMs,
       retry: { retries: p.retries },
     });
+    task.forgetCoordinators = forget;
+    return producer;
   }
 
   /** `fromInside`: called by the task's own batch or punctuation, which must not wait for itself. */
@@ -742,6 +746,7 @@ export class KafkaRuntime {
   /** Rolls a failed unit of work back: abort, forget its state changes, then fence or back off. */
   private async abandon(task: Task, work: UnitOfWork, err: unknown, source?: { topic: string; partition: number }): Promise<void> {
     work.rollbackStores();
+    task.forgetCoordinators();
     const fenced = isFencing(err) || err instanceof TaskFencedError;
     if (work.tx?.isActive()) {
       try {

@@ -8,7 +8,7 @@ import { avroSchema, createSchemaRegistry, RegistryCodec } from '@app/codec';
 import { loadConfig } from '@app/config';
 import { createKafkaClient } from '@app/kafka';
 import { createLogger } from '@app/logging';
-import { KafkaRuntime, parseTraceparent, type KafkaRuntimeOptions } from '@app/runtime';
+import { KafkaRuntime, parseTraceparent, producerWithCachedCoordinators, type KafkaRuntimeOptions } from '@app/runtime';
 import { committedOffsets, endOffsets, readTopic, uniqueName, waitFor } from '@app/testing';
 
 const config = loadConfig(process.env, { service: 'runtime-e2e', defaultHttpPort: 0 });
@@ -162,5 +162,33 @@ describe('KafkaRuntime', () => {
     await r.start();
     await waitFor(async () => (await committedOffsets(kafka, service, input)).get(0) === 600n, { what: 'all 600 large records committed' });
     expect((await readTopic(kafka, output)).map((m) => m.key!.toString())).toEqual(Array.from({ length: 600 }, (_, i) => [`${i}-a`, `${i}-b`]).flat());
+  });
+
+  it('looks transaction and group coordinators up once per producer, not before every transactional request', async () => {
+    const topic = uniqueName('test.coordinators.v1');
+    await createTopics([topic, 1]);
+    const countLookups = async (make: (config: Parameters<Kafka['producer']>[0]) => Producer) => {
+      const p = make({ transactionalId: uniqueName('runtime-e2e.coordinators'), idempotent: true, maxInFlightRequests: 1 });
+      let lookups = 0;
+      p.on(p.events.REQUEST, ({ payload }) => {
+        if (payload.apiName === 'GroupCoordinator' || payload.apiName === 'FindCoordinator') lookups++;
+      });
+      await p.connect();
+      for (let i = 0; i < 3; i++) {
+        const tx = await p.transaction();
+        await tx.send({ topic, messages: [{ key: String(i), value: 'v' }] });
+        await tx.sendOffsets({ consumerGroupId: uniqueName('runtime-e2e.group'), topics: [{ topic, partitions: [{ partition: 0, offset: String(i) }] }] });
+        await tx.commit();
+      }
+      await p.disconnect();
+      return lookups;
+    };
+    const plain = await countLookups((config) => kafka.producer(config));
+    const cached = await countLookups((config) => producerWithCachedCoordinators(kafka, config!).producer);
+    // Three transactions: kafkajs alone asks before every AddPartitions/AddOffsets/TxnOffsetCommit/EndTxn.
+    expect(plain).toBeGreaterThanOrEqual(12);
+    // Once for the transactional id (InitProducerId), once per consumer group (a new group per transaction here).
+    expect(cached).toBeLessThanOrEqual(4);
+    expect((await readTopic(kafka, topic)).map((m) => m.key!.toString())).toEqual(['0', '1', '2', '0', '1', '2']);
   });
 });
