@@ -283,6 +283,32 @@ describe('pipeline', () => {
     procs.extra = procs.extra.filter((p) => p !== second);
   });
 
+  it('keeps fraud windows across a kill -9: a payment fingerprint shared by more customers than allowed stays flagged', async () => {
+    const catalog = await newCatalog('fp', 1);
+    const orders = Array.from({ length: 6 }, (_, i) => {
+      const order = planOrder(`${run}-fp`, i, 'valid', catalog);
+      order.body.payment.fingerprint = `fp-shared-${run}`;
+      // More than 3 customers on one fingerprint in 24 h: +50, REVIEW; the reviewer declines.
+      if (i >= 3) order.review = 'DECLINE';
+      return order;
+    });
+    const observed: Observed[] = [];
+    for (const [i, order] of orders.entries()) {
+      // The last order is scored by a fraud-service that was killed and restored its windows from the changelog.
+      if (i === orders.length - 1) await restart('fraud');
+      observed.push(await driveOrder(endpoints, order, FINAL_TIMEOUT_MS));
+    }
+    expect(observed.flatMap((o) => o.problems)).toEqual([]);
+    expect(observed.map((o) => [o.status, o.reasons.join()])).toEqual([
+      ['CONFIRMED', ''],
+      ['CONFIRMED', ''],
+      ['CONFIRMED', ''],
+      ['REJECTED', 'FRAUD_DECLINED'],
+      ['REJECTED', 'FRAUD_DECLINED'],
+      ['REJECTED', 'FRAUD_DECLINED'],
+    ]);
+  });
+
   it('reaches the same final states when inventory-service and fraud-service are killed -9 twice mid-run', async () => {
     const catalog = await newCatalog('kill');
     const orders = planMix(`${run}-kill`, {
