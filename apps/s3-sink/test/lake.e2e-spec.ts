@@ -147,6 +147,8 @@ describe.each(['s3', 'file'] as const)('the lake into %s', (kind) => {
       SINK_ROTATE_RECORDS: '2000',
       SINK_FLUSH_IDLE: '1s',
       LAKE_IDLE_CLOSE: '4s',
+      // Late segments re-close an hour at most this often (the default is a minute).
+      LAKE_RECLOSE_INTERVAL: '1s',
       // kill -9 leaves the dead member in the groups until its session ends: keep that short.
       SINK_SESSION_TIMEOUT: '6s',
       LAKE_COMPACT_TARGET_BYTES: '128KiB',
@@ -191,10 +193,14 @@ describe.each(['s3', 'file'] as const)('the lake into %s', (kind) => {
     const middle = messages.slice(15_000, 35_000);
     const rest = messages.slice(35_000);
 
-    // Run 1 dies by SIGKILL from its own hook between the upload of its second cut and the commit.
-    sink = await startSink({ SINK_CRASH_AT: 'after-upload:2' });
+    // Run 1 dies by SIGKILL from its own hook between the upload of its first cut and the offset commit.
+    sink = await startSink({ SINK_CRASH_AT: 'after-upload:1' });
     await producer.send(firstThird);
-    await waitFor(() => sink!.child.signalCode === 'SIGKILL', { timeoutMs: 60_000, what: 'the sink to kill itself after an upload' });
+    await waitFor(() => sink!.child.signalCode === 'SIGKILL', { timeoutMs: 120_000, what: 'the sink to kill itself after an upload' }).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\nsink output (tail):\n${sink!.output().slice(-4000)}`);
+      },
+    );
     expect(sink.output()).toContain('test crash hook');
 
     // Run 2: the mid hour switches to v2; S3 fails every request for 60 s; then it is killed from outside.
