@@ -36,16 +36,6 @@ export interface WriterStatus {
   replayingTo?: string;
 }
 
-/** Runs `task`s one at a time, in order: batches, timers and rebalances never interleave. */
-class SerialLock {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
 function isRetriable(err: unknown): boolean {
   return (err as { retriable?: unknown } | null)?.retriable === true;
 }
@@ -71,7 +61,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * bytes (same records, same key-derived sync marker), so "already there" counts as uploaded.
  */
 export class LandingSink {
-  private readonly lock = new SerialLock();
   private readonly writers = new Map<string, PartitionWriter>();
   private readonly plans: LandingPlans;
   private readonly tracker: HourTracker;
@@ -149,16 +138,15 @@ export class LandingSink {
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      void this.lock.run(async () => this.onAssignment(event.payload.memberAssignment));
-    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
     await consumer.connect();
     await consumer.subscribe({ topics: this.topics, fromBeginning: settings.fromBeginning });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.lock.run(() => this.onBatch(payload)),
+      // Partitions are independent (one lock per writer): while one waits on S3, others consume.
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => this.writerFor(payload.batch.topic, payload.batch.partition).lock.run(() => this.onBatch(payload)),
     });
     logger.info('landing', { topics: this.topics, lake: this.deps.store.url, group: settings.groupId });
   }
@@ -172,11 +160,11 @@ export class LandingSink {
     const consumer = this.consumer;
     if (consumer) {
       // A graceful stop commits what it holds, so the next owner replays less; a crash is fine too.
-      await this.lock.run(async () => {
-        for (const w of this.writers.values()) {
+      for (const w of this.writers.values()) {
+        await w.lock.run(async () => {
           if (w.state === 'WRITING' && w.windowOpen && !w.marker) await this.cut(w, 'shutdown');
-        }
-      });
+        });
+      }
       await consumer.disconnect();
     }
     await this.closing;
@@ -233,21 +221,27 @@ export class LandingSink {
     this.deps.metrics?.bufferedBytes.set(this.bufferedBytes);
   }
 
-  /** After every (re)join Kafka replays each assigned partition from its committed offset: start clean. */
-  private async onAssignment(assignment: Record<string, number[]>): Promise<void> {
+  /**
+   * After every (re)join Kafka replays each assigned partition from its committed offset: start clean.
+   * The resets are queued on the writers' locks synchronously, before any batch of the new generation.
+   */
+  private onAssignment(assignment: Record<string, number[]>): void {
     const assigned = new Map<string, Set<number>>();
     for (const [topic, partitions] of Object.entries(assignment)) assigned.set(topic, new Set(partitions));
     for (const [key, w] of this.writers) {
-      this.dropWindow(w);
-      w.needsMarkerLookup = true;
-      if (w.state !== 'BACKING_OFF') w.transition('IDLE');
-      if (!assigned.get(w.topic)?.has(w.partition)) {
-        clearTimeout(w.resumeTimer);
-        for (const state of WRITER_STATES) {
-          this.deps.metrics?.writerState.remove({ topic: w.topic, partition: String(w.partition), state });
+      const keep = assigned.get(w.topic)?.has(w.partition) ?? false;
+      if (!keep) this.writers.delete(key);
+      void w.lock.run(async () => {
+        this.dropWindow(w);
+        w.needsMarkerLookup = true;
+        if (w.state !== 'BACKING_OFF') w.transition('IDLE');
+        if (!keep) {
+          clearTimeout(w.resumeTimer);
+          for (const state of WRITER_STATES) {
+            this.deps.metrics?.writerState.remove({ topic: w.topic, partition: String(w.partition), state });
+          }
         }
-        this.writers.delete(key);
-      }
+      });
     }
     this.tracker.assign(assigned, this.now());
     this.deps.logger.info('partitions assigned', { assignment });
@@ -358,20 +352,36 @@ export class LandingSink {
     else if (timestamp - w.windowFirstTimestamp >= s.rotateAgeMs) reason = 'age';
     else if (w.segments.size >= s.maxPartitionFiles) reason = 'partition-files';
     if (reason) return this.cut(w, reason);
-    if (this.openFiles > s.maxOpenFiles || this.bufferedBytes > s.maxBufferBytes) return this.relieveMemory(w);
+    if (this.overCap()) return this.relieveMemory(w);
     return true;
   }
 
-  /** Over the process-wide cap: flush the oldest window (recorded in its marker, so replays agree). */
-  private async relieveMemory(current: PartitionWriter): Promise<boolean> {
+  private overCap(): boolean {
+    const s = this.deps.settings;
+    return this.openFiles > s.maxOpenFiles || this.bufferedBytes > s.maxBufferBytes;
+  }
+
+  /**
+   * Over the process-wide cap: flush the oldest window (recorded in its marker, so replays agree). The
+   * caller holds `current`'s lock; another writer's cut is queued on that writer's lock (never awaited
+   * here, so two writers can never wait on each other).
+   */
+  private async relieveMemory(current?: PartitionWriter): Promise<boolean> {
     let oldest: PartitionWriter | undefined;
     for (const w of this.writers.values()) {
-      if (w.state !== 'WRITING' || !w.windowOpen || w.marker || w.segments.size === 0) continue;
+      if (w.state !== 'WRITING' || !w.windowOpen || w.marker || w.segments.size === 0 || w.reliefQueued) continue;
       if (!oldest || w.windowOpenedAt < oldest.windowOpenedAt) oldest = w;
     }
     if (!oldest) return true;
-    const ok = await this.cut(oldest, 'memory');
-    return oldest === current ? ok : true;
+    if (oldest === current) return this.cut(oldest, 'memory');
+    const other = oldest;
+    other.reliefQueued = true;
+    const relieved = other.lock.run(async () => {
+      other.reliefQueued = false;
+      if (other.state === 'WRITING' && other.windowOpen && !other.marker && this.overCap()) await this.cut(other, 'memory');
+    });
+    if (!current) await relieved;
+    return true;
   }
 
   private crashPoint(point: CrashPoint): void {
@@ -524,7 +534,7 @@ export class LandingSink {
     this.consumer?.seek({ topic: w.topic, partition: w.partition, offset: rewindTo.toString() });
     clearTimeout(w.resumeTimer);
     w.resumeTimer = setTimeout(() => {
-      void this.lock.run(async () => {
+      void w.lock.run(async () => {
         if (this.stopped) return;
         if (w.state === 'BACKING_OFF') w.transition('IDLE');
         this.consumer?.resume([tp]);
@@ -559,21 +569,18 @@ export class LandingSink {
     this.ticking = true;
     try {
       await this.scanUnscanned();
-      await this.lock.run(async () => {
-        if (this.stopped) return;
-        const now = this.now();
-        const s = this.deps.settings;
-        for (const w of this.writers.values()) {
+      const s = this.deps.settings;
+      for (const w of [...this.writers.values()]) {
+        await w.lock.run(async () => {
+          const now = this.now();
+          if (this.stopped) return;
           if (w.state === 'WRITING' && w.windowOpen && !w.marker && now - w.lastRecordAt >= s.flushIdleMs) {
             await this.cut(w, 'idle');
           }
-        }
-        if (this.openFiles > s.maxOpenFiles || this.bufferedBytes > s.maxBufferBytes) {
-          const first = this.writers.values().next().value;
-          if (first) await this.relieveMemory(first);
-        }
-        await this.selectClosableHours(now);
-      });
+        });
+      }
+      if (this.overCap() && !this.stopped) await this.relieveMemory();
+      if (!this.stopped) await this.selectClosableHours(this.now());
       for (const topic of this.topics) {
         const low = this.tracker.lowWatermark(topic, this.now());
         if (low !== undefined) this.deps.metrics?.lowWatermark.set({ topic }, low / 1000);
@@ -599,7 +606,7 @@ export class LandingSink {
     }
   }
 
-  /** Cuts windows holding files of hours that are due, then queues the closes (run outside the lock). */
+  /** Cuts windows holding files of hours that are due (each under its writer's lock), then queues the closes. */
   private async selectClosableHours(now: number): Promise<void> {
     const openHours = (topic: string) => {
       const hours = new Set<string>();
@@ -608,9 +615,13 @@ export class LandingSink {
     };
     for (const due of this.tracker.due(now, openHours)) {
       let ready = true;
-      for (const w of this.writers.values()) {
-        if (w.topic !== due.topic || !w.openHours().has(due.hour)) continue;
-        if (w.marker || w.state !== 'WRITING' || !(await this.cut(w, 'hour-close'))) ready = false;
+      for (const w of [...this.writers.values()]) {
+        if (w.topic !== due.topic) continue;
+        const cutDone = await w.lock.run(async () => {
+          if (!w.openHours().has(due.hour)) return true;
+          return !w.marker && w.state === 'WRITING' && (await this.cut(w, 'hour-close'));
+        });
+        if (!cutDone) ready = false;
       }
       if (!ready) continue;
       this.tracker.closing(due.topic, due.hour, now);

@@ -32,6 +32,16 @@ export class IllegalWriterTransitionError extends Error {
   }
 }
 
+/** Runs `task`s one at a time, in order (one per writer: its batches, timers and rebalance resets never interleave). */
+export class SerialLock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
 /** The decision of an earlier run about where a window ends, so a replay cuts at the same offset. */
 export interface CutMarker {
   topic: string;
@@ -63,6 +73,10 @@ export interface OpenSegment {
  */
 export class PartitionWriter {
   state: WriterState = 'IDLE';
+  /** Serializes everything that touches this writer. */
+  readonly lock = new SerialLock();
+  /** A memory-relief cut is queued on this writer's lock. */
+  reliefQueued = false;
   readonly segments = new Map<string, OpenSegment>();
   /** Offset of the window's first record. */
   windowStart?: bigint;
