@@ -384,10 +384,10 @@ export class LandingSink {
     return true;
   }
 
-  private crashPoint(point: CrashPoint): void {
+  private crashPoint(point: CrashPoint, cut: number): void {
     const at = this.deps.settings.crashAt;
-    if (at && at.point === point && at.cut === this.cutsWithFiles) {
-      this.deps.logger.warn('test crash hook', { point, cut: this.cutsWithFiles });
+    if (at && at.point === point && at.cut === cut) {
+      this.deps.logger.warn('test crash hook', { point, cut });
       this.deps.crash?.(point);
     }
   }
@@ -448,8 +448,9 @@ export class LandingSink {
           }
         }
       }
-      this.cutsWithFiles++;
-      this.crashPoint('before-upload');
+      // Numbered when it starts: cuts of other partitions run meanwhile.
+      const cutNumber = ++this.cutsWithFiles;
+      this.crashPoint('before-upload', cutNumber);
       try {
         let uploaded = 0;
         for (let i = 0; i < files.length; i += 4) {
@@ -466,7 +467,7 @@ export class LandingSink {
                 outcome = 'exists';
               }
               metrics?.uploads.inc({ topic: w.topic, outcome });
-              if (++uploaded === 1) this.crashPoint('mid-upload');
+              if (++uploaded === 1) this.crashPoint('mid-upload', cutNumber);
             }),
           );
         }
@@ -474,7 +475,7 @@ export class LandingSink {
         this.backoff(w, from, err);
         return false;
       }
-      this.crashPoint('after-upload');
+      this.crashPoint('after-upload', cutNumber);
       for (const f of files) {
         metrics?.recordsLanded.inc({ topic: w.topic }, f.rows);
         metrics?.bytesLanded.inc({ topic: w.topic }, f.body.length);
