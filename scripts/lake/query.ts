@@ -3,6 +3,7 @@
 // manifests name are read; a lake on S3 is fetched into .lake-cache/ first (LAKE_QUERY_CACHE).
 //   --json      one JSON object per row instead of a table
 //   --tables    list the views and what they hold
+//   --from YYYY-MM-DDTHH / --to YYYY-MM-DDTHH   only these hours (inclusive): less to fetch from S3
 import { resolve } from 'node:path';
 import { LakeQuery } from '@app/lake';
 import { fail, formatTable, openLake, parseArgs } from './lake-cli';
@@ -12,7 +13,13 @@ async function main(): Promise<void> {
   const sql = positional.join(' ').trim();
   const { store, lakeUrl } = openLake('lake-query');
   const cacheDir = resolve(process.env.LAKE_QUERY_CACHE ?? '.lake-cache');
-  const query = await LakeQuery.open(store, { cacheDir, onProgress: (m) => console.error(m) });
+  const hourOption = (name: string): string | undefined => {
+    const value = options[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}$/.test(value)) throw new Error(`--${name} expects an hour, e.g. 2026-11-28T05`);
+    return value;
+  };
+  const query = await LakeQuery.open(store, { cacheDir, fromHour: hourOption('from'), toHour: hourOption('to'), onProgress: (m) => console.error(m) });
   try {
     if (options.tables || !sql) {
       const topics = await query.topics();

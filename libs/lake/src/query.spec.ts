@@ -72,6 +72,17 @@ describe('lake tools', () => {
     }
   });
 
+  it('query: --from/--to limit the hours read', async () => {
+    const store = await lakeWithTwoHours();
+    const query = await LakeQuery.open(store, { cacheDir, fromHour: '2026-11-28T06', toHour: '2026-11-28T06' });
+    try {
+      await query.prepare('select * from orders_order_placed_v1');
+      expect((await query.run('select count(*)::INTEGER from orders_order_placed_v1')).rows).toEqual([[11]]);
+    } finally {
+      query.close();
+    }
+  });
+
   it('verifyCuratedFiles finds nothing wrong in a good lake and names a tampered file', async () => {
     const store = await lakeWithTwoHours();
     const manifests = await curatedManifests(store, topic);

@@ -17,6 +17,9 @@ import { tableNameOf } from './parquet-columns';
 export interface LakeQueryOptions {
   /** Where S3 objects are cached (`.lake-cache/` by default in the tools). */
   cacheDir: string;
+  /** Only hours in this range (inclusive, `YYYY-MM-DDTHH`) are fetched and read. */
+  fromHour?: string;
+  toHour?: string;
   onProgress?: (message: string) => void;
   /** Parallel downloads. */
   concurrency?: number;
@@ -65,7 +68,9 @@ export class LakeQuery {
   /** Topics with compacted hours, their view names and files. */
   async topics(): Promise<TopicFiles[]> {
     const byTopic = new Map<string, TopicFiles>();
+    const { fromHour, toHour } = this.options;
     for (const m of await curatedManifests(this.store)) {
+      if ((fromHour && m.hour < fromHour) || (toHour && m.hour > toHour)) continue;
       const entry = byTopic.get(m.topic) ?? { topic: m.topic, view: tableNameOf(m.topic), hours: 0, rows: 0, keys: [] };
       entry.hours++;
       entry.rows += m.rows;
@@ -105,7 +110,8 @@ export class LakeQuery {
 
   /** Drops cached files of the topic that no manifest names any more (superseded by re-compaction). */
   private pruneCache(topic: string, keep: Set<string>): void {
-    if (this.localRoot) return;
+    // With an hour range, files of other hours are still current: keep them.
+    if (this.localRoot || this.options.fromHour || this.options.toHour) return;
     const dir = join(this.options.cacheDir, 'curated', topic);
     if (!existsSync(dir)) return;
     for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
