@@ -3,6 +3,8 @@
  * showed a change to it going unnoticed: error messages, registry client wiring, error
  * classification edges, buffer growth, request de-duplication, and the decimal edge cases.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import {
   CorruptPayloadError,
@@ -17,7 +19,7 @@ import {
   TruncatedPayloadError,
   UnknownSchemaIdError,
 } from './codec-errors';
-import { checkPrecision, decimal, decimalFromBytes, decimalToBytes, DecimalError, fromUnscaled, toUnscaled, unscaledToBytes } from './decimal';
+import { bytesToUnscaled, checkPrecision, decimal, decimalFromBytes, decimalToBytes, DecimalError, fromUnscaled, toUnscaled, unscaledToBytes } from './decimal';
 import { DecimalLogicalType, parseAvroSchema, TimestampMicrosLogicalType, TimestampMillisLogicalType } from './logical-types';
 import { avroSchema, RegistryCodec, valueSubject } from './registry-codec';
 import { createSchemaRegistry, registryAuthHeaders, registryDefaults, RegistryRequestCounter } from './schema-registry-client';
@@ -404,5 +406,97 @@ describe('decimal edges', () => {
     expect(decimalFromBytes(unscaledToBytes(-(10n ** 17n) + 1n), 2)).toBe('-999999999999999.99');
     expect(decimalFromBytes(Buffer.from([0x05]), 0)).toBe('5');
     expect(decimalFromBytes(Buffer.from([0xfb]), 1)).toBe('-0.5');
+  });
+});
+
+describe('second round (survivors of the first codec mutation run)', () => {
+  it('keeps the cause of every codec error', () => {
+    const cause = new Error('root');
+    for (const error of [
+      new TruncatedPayloadError(1, cause),
+      new UnknownSchemaIdError(1, cause),
+      new RegistryUnavailableError('x', cause),
+      new SchemaMismatchError(1, 'R', cause),
+      new CorruptPayloadError(1, cause),
+      new SchemaNotRegisteredError('s', cause),
+      new IncompatibleSchemaError('s', 'd', cause),
+      new RegistryRejectedError(400, 'd', cause),
+      new RegistryAuthError(401, 'd', cause),
+    ]) {
+      expect(error.cause).toBe(cause);
+    }
+    expect(new DecimalError('x').name).toBe('DecimalError');
+  });
+
+  it('reads empty decimal bytes as zero', () => {
+    expect(bytesToUnscaled(Buffer.alloc(0))).toBe(0n);
+  });
+
+  it('accepts the extreme valid decimal parameters', () => {
+    expect(parseAvroSchema('{"type":"bytes","logicalType":"decimal","precision":1}')).toBeInstanceOf(DecimalLogicalType);
+    expect(parseAvroSchema('{"type":"bytes","logicalType":"decimal","precision":4,"scale":4}')).toBeInstanceOf(DecimalLogicalType);
+  });
+
+  it('classifies by status first: a "not found" text on a 5xx waits, a registry error with a 4xx status is rejected', async () => {
+    const busy = await failure(failingCodec(Object.assign(new Error("Subject 'x' not found"), { status: 500 })).serializerFor('t', orderSchema));
+    expect(busy).toBeInstanceOf(RegistryUnavailableError);
+    const bad = await failure(failingCodec(Object.assign(new Error('bad'), { status: 400, name: 'ConfluentSchemaRegistryError' })).serializerFor('t', orderSchema));
+    expect(bad).toBeInstanceOf(RegistryRejectedError);
+  });
+
+  it('names nested invalid fields by their dotted path', async () => {
+    const nested = avroSchema({
+      type: 'record',
+      name: 'Order',
+      fields: [{ name: 'lines', type: { type: 'array', items: { type: 'record', name: 'Line', fields: [{ name: 'qty', type: 'int' }] } } }],
+    });
+    const codec = new RegistryCodec({ getRegistryIdBySchema: async () => 1 } as unknown as SchemaRegistry, { autoRegister: false });
+    const serializer = await codec.serializerFor('t', nested);
+    let error: InvalidRecordError | undefined;
+    try {
+      serializer.encode({ lines: [{ qty: 1 }, { qty: 'two' }] });
+    } catch (err) {
+      error = err as InvalidRecordError;
+    }
+    expect(error?.paths).toEqual(['lines.1.qty']);
+  });
+
+  it('says how many trailing bytes made a payload corrupt', async () => {
+    const registry = { getSchema: async () => orderSchema.type };
+    const codec = new RegistryCodec(registry as unknown as SchemaRegistry, { autoRegister: false });
+    const payload = Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), orderSchema.type.toBuffer({ id: 'a' }), Buffer.from([1, 2])]);
+    const error = await failure(codec.deserializerFor(orderSchema).decode(payload));
+    expect(error).toBeInstanceOf(CorruptPayloadError);
+    expect((error.cause as Error).message).toBe('2 trailing bytes');
+  });
+
+  it('keeps one serializer per (topic, schema): two versions on one topic get their own ids', async () => {
+    const v2 = avroSchema({ type: 'record', name: 'Order', namespace: 'com.acme', fields: [{ name: 'id', type: 'string' }, { name: 'n', type: ['null', 'int'], default: null }] });
+    const ids = new Map([[orderSchema.json, 1], [v2.json, 2]]);
+    const registry = { getRegistryIdBySchema: async (_s: string, schema: { schema: string }) => ids.get(schema.schema)! };
+    const codec = new RegistryCodec(registry as unknown as SchemaRegistry, { autoRegister: false });
+    expect((await codec.serializerFor('t', orderSchema)).schemaId).toBe(1);
+    expect((await codec.serializerFor('t', v2)).schemaId).toBe(2);
+    expect((await codec.serializerFor('u', orderSchema)).schemaId).toBe(1);
+  });
+
+  it('authenticates every request and retries a failing registry exactly twice', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"error_code":50301,"message":"busy"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const registry = createSchemaRegistry({ url, username: 'svc', password: 'pw' });
+      await registry.getSchema(1).catch(() => undefined);
+      expect(seen).toEqual(Array(1 + registryDefaults.retries).fill('Basic ' + Buffer.from('svc:pw').toString('base64')));
+      seen.length = 0;
+      await createSchemaRegistry({ url, username: 'svc' }).getSchema(1).catch(() => undefined);
+      expect(seen[0]).toBe('Basic ' + Buffer.from('svc:').toString('base64'));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
