@@ -8,10 +8,11 @@
 // Then peak RSS of the built service (dist/apps/s3-sink/main.js) landing events spread over 3 hours
 // and over 200 hours, with the open-file cap and without it.
 //   BENCH_SINK_RECORDS (200000), BENCH_SINK_ROUNDS (5), BENCH_SINK_RSS_RECORDS (200000),
-//   BENCH_SINK_RSS=skip (no RSS runs), BENCH_SINK_BUILD=skip (reuse dist/), BENCH_SINK_LAKE_URL (default s3://<S3_BUCKET>/bench-sink-<run>/; a file:/// URL works too)
+//   BENCH_SINK_RSS=skip (no RSS runs), BENCH_SINK_RSS_RUNS=2,4 (only those RSS runs, no throughput rounds), BENCH_SINK_BUILD=skip (reuse dist/), BENCH_SINK_LAKE_URL (default s3://<S3_BUCKET>/bench-sink-<run>/; a file:/// URL works too)
 // The compaction part (scripts/bench/compaction.bench.ts) runs after this one in `npm run bench:sink`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as avro from 'avsc';
@@ -170,6 +171,14 @@ async function sinkRound(kafka: Kafka, topic: string, count: number, bytes: numb
   return { mbPerSec: bytes / 1_048_576 / seconds, recPerSec: count / seconds, cpuShare, ...landed };
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** Peak RSS (VmHWM) of the built service landing `count` events spread over `hours`. */
 async function rssRun(kafka: Kafka, hours: number, count: number, extraEnv: Record<string, string>) {
   const topic = uniqueName(`bench-rss-${hours}h`);
@@ -181,7 +190,7 @@ async function rssRun(kafka: Kafka, hours: number, count: number, extraEnv: Reco
     cwd: ROOT,
     env: {
       ...process.env,
-      HTTP_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+      HTTP_PORT: String(await freePort()),
       LOG_LEVEL: 'error',
       LAKE_URL: lakeUrl,
       SINK_TOPICS: topic,
@@ -193,16 +202,18 @@ async function rssRun(kafka: Kafka, hours: number, count: number, extraEnv: Reco
       LAKE_ALLOWED_LATENESS: '36500d',
       ...extraEnv,
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   let peakKb = 0;
   const started = Date.now();
   try {
     for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sink exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? peakKb);
       if (await committedToEnd(kafka, groupId, topic)) break;
-      if (child.exitCode !== null) throw new Error(`sink exited with ${child.exitCode}`);
       if (Date.now() - started > 600_000) throw new Error('RSS run timed out');
       await sleep(200);
     }
@@ -223,7 +234,7 @@ async function main(): Promise<void> {
     `${PARTITIONS} partitions, event times over 3 hours; lake ${lakeBase}; ${cpus().length} CPUs, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   const ratios: number[] = [];
   const rows: string[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; round <= ROUNDS && process.env.BENCH_SINK_RSS_RUNS === undefined; round++) {
     const sinkFirst = round % 2 === 0;
     const perf = !sinkFirst ? consumerPerformance(topic, RECORDS) : undefined;
     const sink = await sinkRound(kafka, topic, RECORDS, bytes, round);
@@ -233,7 +244,7 @@ async function main(): Promise<void> {
     rows.push(`| ${round} | ${fmt(sink.mbPerSec, 1)} | ${fmt(sink.recPerSec)} | ${fmt(perfResult.mbPerSec, 1)} | ${fmt(perfResult.recPerSec)} | ${fmt(ratio, 3)} | ${sink.files} | ${fmt(sink.cpuShare * 100)} % |`);
     console.log(rows[rows.length - 1]);
   }
-  const q = quantiles(ratios);
+  const q = ratios.length > 0 ? quantiles(ratios) : { min: NaN, median: NaN, max: NaN };
   console.log('\n| round | sink MB/s | sink records/s | ConsumerPerformance MB/s | ConsumerPerformance records/s | ratio | segments (all verified) | sink process CPU |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
@@ -252,8 +263,11 @@ async function main(): Promise<void> {
     [200, 'defaults (1,000 per process, 250 per partition)', {}],
     [200, '200 per process', { SINK_MAX_OPEN_FILES: '200' }],
     [200, 'none (1,000,000)', { SINK_MAX_OPEN_FILES: '1000000', SINK_MAX_PARTITION_FILES: '1000000', SINK_MAX_BUFFER_BYTES: '64GiB' }],
+    [200, 'defaults, buffer 64 MiB', { SINK_MAX_BUFFER_BYTES: '64MiB' }],
   ];
-  for (const [hours, label, env] of runs) {
+  const only = process.env.BENCH_SINK_RSS_RUNS?.split(',').map(Number);
+  for (const [i, [hours, label, env]] of runs.entries()) {
+    if (only && !only.includes(i + 1)) continue;
     const r = await rssRun(kafka, hours, RSS_RECORDS, env);
     console.log(`| ${hours} hours | ${label} | ${fmt(r.peakMiB)} | ${fmt(r.files)} | ${fmt(r.seconds, 1)} |`);
   }
