@@ -8,15 +8,17 @@ import { checkKafkaAuthentication, KafkaAuthenticationError } from '@app/kafka';
 import { createLogger, type Logger } from '@app/logging';
 import { attachKafkaTransport } from './kafka-transport.module';
 import { NestJsonLogger } from './nest-json-logger';
+import { startInBackground } from './start-in-background';
 import { KAFKA } from './tokens';
 
 export interface BootstrapOptions {
   /**
    * Attach the app's Kafka transport (`KafkaTransportModule.forRoot(...)` in the root module): its
-   * `@EventPattern` handlers start consuming before the HTTP port opens.
+   * `@EventPattern` handlers start consuming once the HTTP port is open, retried with back-off while
+   * the broker cannot be reached.
    */
   kafkaTransport?: boolean;
-  /** Runs right after the app is created, before the transport attaches and the port opens (body limits, OpenAPI). */
+  /** Runs right after the app is created, before the port opens (body limits, OpenAPI). */
   configure?: (app: INestApplication) => void | Promise<void>;
 }
 
@@ -73,12 +75,13 @@ export async function bootstrapService(
     }
     throw err;
   }
-  if (options.kafkaTransport) {
-    attachKafkaTransport(app);
-    // Modules' init hooks (punctuations, warm-ups) run before the first record is consumed.
-    await app.init();
-    await app.startAllMicroservices();
-  }
+  if (options.kafkaTransport) attachKafkaTransport(app);
+  // The port opens first: /health and /health/ready must answer while the broker is down.
   await app.listen(config.http.port, config.http.host);
   logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
+  if (options.kafkaTransport) {
+    let stopping = false;
+    process.once('SIGTERM', () => (stopping = true)).once('SIGINT', () => (stopping = true));
+    await startInBackground('kafka transport', () => app.startAllMicroservices().then(() => undefined), logger, () => stopping);
+  }
 }

@@ -7,3 +7,4 @@ export { KafkaTransportModule, attachKafkaTransport, KAFKA_TRANSPORT, REGISTRY_C
 export type { KafkaTransportOptions } from './kafka-transport.module';
 export { KafkaRuntimeTransport, PassErrorsToRuntime, NestHandlerError } from './kafka-transport';
 export type { KafkaRuntimeFactory } from './kafka-transport';
+export { startInBackground, backgroundStartDefaults } from './start-in-background';

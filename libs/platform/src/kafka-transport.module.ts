@@ -76,7 +76,7 @@ interface DeferredMicroservice {
 
 /**
  * Connects the app's Kafka transport as a Nest microservice (errors passed through unchanged so the
- * runtime can classify them). Call `app.startAllMicroservices()` before `app.listen()`.
+ * runtime can classify them). `bootstrapService` starts it once the HTTP port is open.
  */
 export function attachKafkaTransport(app: INestApplication): KafkaRuntimeTransport {
   const strategy = app.get<KafkaRuntimeTransport>(KAFKA_TRANSPORT);

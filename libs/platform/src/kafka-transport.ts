@@ -54,14 +54,17 @@ export class KafkaRuntimeTransport extends Server implements CustomTransportStra
       }
       handlers.set(pattern, (record, context) => this.invoke(handler, record, context));
     }
-    try {
+    // A start that failed (broker down at boot) is retried by calling listen again: the failed
+    // runtime is closed first so its half-connected clients do not linger.
+    const begin = async (): Promise<void> => {
+      const failed = this.runtime;
+      this.runtime = undefined;
+      await failed?.close().catch(() => undefined);
       this.runtime = this.createRuntime(handlers);
       for (const [intervalMs, run] of this.punctuations) this.runtime.punctuate(intervalMs, run);
-    } catch (err) {
-      callback(err);
-      return;
-    }
-    this.runtime.start().then(
+      await this.runtime.start();
+    };
+    begin().then(
       () => callback(),
       (err: unknown) => callback(err),
     );

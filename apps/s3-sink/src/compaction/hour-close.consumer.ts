@@ -5,7 +5,7 @@ import type { AppConfig } from '@app/config';
 import { CompactionWorker, ensureHourCloseTopic, type CompactionSettings } from '@app/lake';
 import type { Logger } from '@app/logging';
 import { createObjectStore } from '@app/object-store';
-import { APP_CONFIG, KAFKA, LOGGER, METRICS_REGISTRY } from '@app/platform';
+import { APP_CONFIG, KAFKA, LOGGER, METRICS_REGISTRY, startInBackground } from '@app/platform';
 
 export const COMPACTION_OPTIONS = Symbol('COMPACTION_OPTIONS');
 
@@ -24,6 +24,8 @@ export interface CompactionModuleOptions {
 @Injectable()
 export class HourCloseConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly worker: CompactionWorker;
+  private readonly logger: Logger;
+  private stopping = false;
 
   constructor(
     @Inject(COMPACTION_OPTIONS) options: CompactionModuleOptions,
@@ -32,6 +34,7 @@ export class HourCloseConsumer implements OnApplicationBootstrap, OnApplicationS
     @Inject(LOGGER) logger: Logger,
     @Inject(METRICS_REGISTRY) metrics: Registry,
   ) {
+    this.logger = logger;
     this.worker = new CompactionWorker({
       kafka,
       groupId: `${options.groupId}.compaction`,
@@ -57,11 +60,13 @@ export class HourCloseConsumer implements OnApplicationBootstrap, OnApplicationS
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.worker.start();
+  // In the background, retried while the broker is unreachable: the HTTP port must open regardless.
+  onApplicationBootstrap(): void {
+    void startInBackground('compaction worker', () => this.worker.start(), this.logger, () => this.stopping);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.worker.stop();
   }
 }
