@@ -35,7 +35,8 @@ export class HealthController {
   async ready(@Res({ passthrough: true }) res: Response) {
     const [kafka, registry, objectStore] = await Promise.all([
       check(async () => {
-        const admin = this.kafka.admin();
+        // No retries: readiness answers now (in about a second during an outage), the probe polls again.
+        const admin = this.kafka.admin({ retry: { retries: 0 } });
         await admin.connect();
         try {
           await admin.describeCluster();
