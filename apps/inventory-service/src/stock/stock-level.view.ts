@@ -5,7 +5,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { RegistryCodec } from '@app/codec';
 import { topics, type StockLevelChanged } from '@app/contracts';
 import type { Logger } from '@app/logging';
-import { KAFKA, LOGGER, REGISTRY_CODEC } from '@app/platform';
+import { KAFKA, LOGGER, REGISTRY_CODEC, startInBackground } from '@app/platform';
 
 export interface StockTotals {
   sku: string;
@@ -37,26 +37,18 @@ export class StockLevelView implements OnApplicationBootstrap, OnApplicationShut
 
   /** Starts tailing in the background: the HTTP port must open even while the broker is down. */
   onApplicationBootstrap(): void {
-    void this.tailUntilClosed();
+    // A failed start leaves no half-connected consumer behind before the next attempt.
+    const start = () =>
+      this.tail().catch(async (err: unknown) => {
+        await this.consumer?.disconnect().catch(() => undefined);
+        throw err;
+      });
+    void startInBackground('stock-level view', start, this.logger, () => this.closed);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     await this.consumer?.disconnect().catch(() => undefined);
-  }
-
-  private async tailUntilClosed(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      try {
-        await this.tail();
-        return;
-      } catch (err) {
-        await this.consumer?.disconnect().catch(() => undefined);
-        const delayMs = Math.min(30_000, 500 * 2 ** attempt);
-        this.logger.warn('stock-level view cannot start yet; retrying', { error: String(err), delayMs });
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-      }
-    }
   }
 
   private async tail(): Promise<void> {

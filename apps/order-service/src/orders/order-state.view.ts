@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { Consumer, Kafka } from 'kafkajs';
 import { applyTopics } from '@app/kafka';
 import type { Logger } from '@app/logging';
-import { KAFKA, LOGGER } from '@app/platform';
+import { KAFKA, LOGGER, startInBackground } from '@app/platform';
 import { isFinal, type OrderView } from './order-fan-in';
 import { ORDER_PARTITIONS, ORDER_STATE_CONFIGS, ORDER_STATE_TOPIC } from './order-topics';
 
@@ -31,26 +31,18 @@ export class OrderStateView implements OnApplicationBootstrap, OnApplicationShut
 
   /** Starts tailing in the background: the HTTP port must open even while the broker is down. */
   onApplicationBootstrap(): void {
-    void this.tailUntilClosed();
+    // A failed start leaves no half-connected consumer behind before the next attempt.
+    const start = () =>
+      this.tail().catch(async (err: unknown) => {
+        await this.consumer?.disconnect().catch(() => undefined);
+        throw err;
+      });
+    void startInBackground('order-state view', start, this.logger, () => this.closed);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     await this.consumer?.disconnect().catch(() => undefined);
-  }
-
-  private async tailUntilClosed(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      try {
-        await this.tail();
-        return;
-      } catch (err) {
-        await this.consumer?.disconnect().catch(() => undefined);
-        const delayMs = Math.min(30_000, 500 * 2 ** attempt);
-        this.logger.warn('order-state view cannot start yet; retrying', { error: String(err), delayMs });
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-      }
-    }
   }
 
   private async tail(): Promise<void> {
