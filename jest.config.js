@@ -17,6 +17,7 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/{apps,libs,scripts,test}/**/*.e2e-spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/e2e.setup.ts'],
+      globalSetup: '<rootDir>/test/e2e.global-setup.js',
     },
   ],
 };
