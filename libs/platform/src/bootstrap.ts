@@ -59,8 +59,13 @@ export async function bootstrapService(
   const app = await NestFactory.create(root, { logger: new NestJsonLogger(logger) });
   app.enableShutdownHooks();
   await options.configure?.(app);
+  if (options.kafkaTransport) attachKafkaTransport(app);
+  // The port opens first: /health and /health/ready must answer while the broker is down.
+  await app.listen(config.http.port, config.http.host);
+  logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
   // Refused Kafka credentials end the process naming the principal (77 = EX_NOPERM); a broker that is
-  // merely down does not (readiness reports it, clients retry).
+  // merely down does not (readiness reports it, clients retry). Checked after the port opened, so the
+  // check's own retries never keep /health closed.
   try {
     await checkKafkaAuthentication(app.get<Kafka>(KAFKA), {
       auth: config.kafka.auth,
@@ -73,12 +78,8 @@ export async function bootstrapService(
       process.stderr.write(`${identity.service}: ${err.message}\n`);
       process.exit(77);
     }
-    throw err;
+    logger.warn('kafka login could not be checked yet (broker unreachable?); consumers retry', { error: (err as Error).message });
   }
-  if (options.kafkaTransport) attachKafkaTransport(app);
-  // The port opens first: /health and /health/ready must answer while the broker is down.
-  await app.listen(config.http.port, config.http.host);
-  logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
   if (options.kafkaTransport) {
     let stopping = false;
     process.once('SIGTERM', () => (stopping = true)).once('SIGINT', () => (stopping = true));
