@@ -75,7 +75,7 @@ export function renderView(input: {
       .join(', ');
     lines.push(b('orders') + d('  (from the demo traffic generator; --no-traffic turns it off)'));
     lines.push(`  placed ${t.placed}   confirmed ${t.finals.CONFIRMED ?? 0}   rejected ${t.finals.REJECTED ?? 0}   cancelled ${t.finals.CANCELLED ?? 0}   in review ${t.inReview}   in flight ${t.inFlight}`);
-    lines.push(`  rejected by reason: ${reasons || '—'}`);
+    lines.push(`  reasons (rejected, cancelled): ${reasons || '—'}`);
     lines.push(`  throughput ${(t.finalTimes.length / 10).toFixed(1)} final states/s (last 10 s)   POST→final p50 ${ms(percentile(t.latencies, 50))}  p99 ${ms(percentile(t.latencies, 99))}   finals ${finals}`);
     lines.push(`  client errors ${t.httpErrors}${t.lastError ? d(`  last: ${t.lastError}`) : ''}`);
   } else {
@@ -84,7 +84,7 @@ export function renderView(input: {
   lines.push('');
   const m = input.metrics;
   lines.push(b('kafka') + `  records in ${m.recordsIn}   out ${m.recordsOut}   DLQ ${m.dlqRecords}`);
-  lines.push(b('lake ') + `  records landed ${m.lake.recordsLanded}   files ${m.lake.filesUploaded}   hours closed ${m.lake.hoursClosed}   compacted ${m.lake.hoursCompacted}`);
+  lines.push(b('lake ') + `  records landed ${m.lake.recordsLanded}   segment uploads ${m.lake.filesUploaded}   hours closed ${m.lake.hoursClosed}   compactions ${m.lake.hoursCompacted}`);
   lines.push(d('       npm run lake:status · npm run query -- "select count(*) from orders_order_placed_v1"'));
   if (input.message) lines.push('', input.message);
   return lines;

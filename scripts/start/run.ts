@@ -3,11 +3,15 @@
  * shows a live view refreshed in place instead of a flood of JSON lines. Service logs go to files the view
  * names. Ctrl-C stops the traffic, then each service with SIGTERM (they leave their groups), then exits.
  *
- * Flags: --no-traffic (no generator), --rate <orders/s> (default 5).
+ * Each service connects as its own SCRAM principal with only its ACLs (`npm run acl:apply`), as in
+ * production with IAM; `--plaintext` uses the unauthenticated listener instead.
+ *
+ * Flags: --no-traffic (no generator), --rate <orders/s> (default 5), --plaintext.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { localServiceEnv } from '../acl/local-principals';
 import { renderView, sumMatching, sumSamples, type MetricsSnapshot, type ServiceRow } from './live-view';
 import { TrafficGenerator } from './traffic-generator';
 
@@ -24,16 +28,18 @@ const STOP_GRACE_MS = 15_000;
 interface Flags {
   traffic: boolean;
   rate: number;
+  plaintext: boolean;
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { traffic: true, rate: 5 };
+  const flags: Flags = { traffic: true, rate: 5, plaintext: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--no-traffic') flags.traffic = false;
     else if (arg === '--rate') flags.rate = Number(argv[++i]);
+    else if (arg === '--plaintext') flags.plaintext = true;
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm start [-- --no-traffic] [-- --rate <orders per second>]\n');
+      process.stdout.write('usage: npm start [-- --no-traffic] [--rate <orders per second>] [--plaintext]\n');
       process.exit(0);
     } else {
       process.stderr.write(`unknown flag ${arg}; try: npm start -- --help\n`);
@@ -53,7 +59,7 @@ class Supervisor {
   private stopping = false;
   onUnexpectedExit?: (name: string, code: number | null, signal: string | null) => void;
 
-  constructor() {
+  constructor(private readonly plaintext: boolean) {
     mkdirSync(LOG_DIR, { recursive: true });
     this.rows = SERVICES.map((s) => ({ ...s, state: 'starting', logFile: path.relative(ROOT, path.join(LOG_DIR, `${s.name}.log`)) }));
   }
@@ -64,7 +70,7 @@ class Supervisor {
       // Own process group: Ctrl-C reaches only this supervisor, which stops services in order.
       const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps', row.name, 'main.js')], {
         cwd: ROOT,
-        env: { ...process.env, HTTP_PORT: String(row.port) },
+        env: { ...process.env, ...(this.plaintext ? {} : localServiceEnv(row.name)), HTTP_PORT: String(row.port) },
         stdio: ['ignore', log, log],
         detached: true,
       });
@@ -107,10 +113,10 @@ class Supervisor {
       recordsIn: total(/records_in/i),
       recordsOut: total(/records_out/i),
       lake: {
-        recordsLanded: total(/records_landed/i),
-        filesUploaded: total(/(segments|files)_uploaded/i),
-        hoursClosed: total(/hours_closed/i),
-        hoursCompacted: total(/hours_compacted/i),
+        recordsLanded: total(/sink_records_landed/i),
+        filesUploaded: total(/sink_uploads/i),
+        hoursClosed: total(/sink_hours_closed/i),
+        hoursCompacted: total(/lake_compactions/i),
       },
     };
   }
@@ -140,7 +146,7 @@ class Supervisor {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const tty = Boolean(process.stdout.isTTY);
-  const supervisor = new Supervisor();
+  const supervisor = new Supervisor(flags.plaintext);
   const startedAt = Date.now();
   let traffic: TrafficGenerator | undefined;
   let message: string | undefined = 'starting services…';
