@@ -7,3 +7,5 @@ export { FileObjectStore } from './file-object-store';
 export { S3ObjectStore, isRetriableS3Error } from './s3-object-store';
 export { objectStoreDefaults, objectStoreTestDefaults, backoffDelayMs } from './object-store-defaults';
 export type { ObjectStoreOptions } from './object-store-defaults';
+export { supportsResumableUploads, compositeSha256 } from './resumable-upload';
+export type { ResumableUploads, UploadedPart } from './resumable-upload';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -6,6 +7,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -24,6 +26,7 @@ import {
 import { backoffDelayMs, objectStoreDefaults, type ObjectStoreOptions } from './object-store-defaults';
 import { sseKmsParams } from './s3-client';
 import { assertValidKey } from './file-object-store';
+import type { ResumableUploads, UploadedPart } from './resumable-upload';
 
 interface AwsishError {
   name?: string;
@@ -59,7 +62,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * the key exists). Retriable failures are retried here with full-jitter exponential backoff (the SDK's
  * own retries are off, so the policy is in one place) and surface as {@link ObjectStoreUnavailableError}.
  */
-export class S3ObjectStore implements ObjectStore {
+export class S3ObjectStore implements ObjectStore, ResumableUploads {
   readonly url: string;
   private readonly client: S3Client;
   private readonly sse: ReturnType<typeof sseKmsParams>;
@@ -240,6 +243,74 @@ export class S3ObjectStore implements ObjectStore {
         throw new ObjectStoreUnavailableError(`DELETE failed for ${failed.length} keys: ${failed[0].Code} ${failed[0].Message}`);
       }
     }
+  }
+
+  async createUpload(key: string, options: { contentType?: string } = {}): Promise<string> {
+    const Key = this.fullKey(key);
+    // SHA256 parts: S3 checks each part's digest on arrival and keeps the composite for later verification.
+    const out = await this.withRetries(`CreateMultipartUpload ${Key}`, () =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ContentType: options.contentType, ChecksumAlgorithm: 'SHA256', ...this.sse })),
+    );
+    return out.UploadId!;
+  }
+
+  async uploadPart(key: string, uploadId: string, part: { partNumber: number; body: Uint8Array; sha256Base64?: string }): Promise<UploadedPart> {
+    const Key = this.fullKey(key);
+    const sha256Base64 = part.sha256Base64 ?? createHash('sha256').update(part.body).digest('base64');
+    const out = await this.withRetries(`UploadPart ${part.partNumber} ${Key}`, () =>
+      this.client.send(
+        new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber: part.partNumber, Body: part.body, ChecksumSHA256: sha256Base64 }),
+      ),
+    );
+    return { partNumber: part.partNumber, etag: out.ETag!, size: part.body.length, sha256Base64 };
+  }
+
+  async listParts(key: string, uploadId: string): Promise<UploadedPart[] | undefined> {
+    const Key = this.fullKey(key);
+    const parts: UploadedPart[] = [];
+    let PartNumberMarker: string | undefined;
+    try {
+      do {
+        const page = await this.withRetries(`ListParts ${Key}`, () =>
+          this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumberMarker })),
+        );
+        for (const p of page.Parts ?? []) {
+          parts.push({ partNumber: p.PartNumber!, etag: p.ETag!, size: p.Size ?? 0, sha256Base64: p.ChecksumSHA256 });
+        }
+        PartNumberMarker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+      } while (PartNumberMarker);
+    } catch (err) {
+      if ((err as AwsishError).name === 'NoSuchUpload' || statusOf(err) === 404) return undefined;
+      throw err;
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async completeUpload(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<PutResult> {
+    const Key = this.fullKey(key);
+    const Parts = [...parts]
+      .sort((a, b) => a.partNumber - b.partNumber)
+      .map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ChecksumSHA256: p.sha256Base64 }));
+    const out = await this.withRetries(`CompleteMultipartUpload ${Key}`, () =>
+      this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts } })),
+    );
+    return { etag: out.ETag, serverSideEncryption: out.ServerSideEncryption };
+  }
+
+  async abortUpload(key: string, uploadId: string): Promise<void> {
+    const Key = this.fullKey(key);
+    try {
+      await this.withRetries(`AbortMultipartUpload ${Key}`, () => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })));
+    } catch (err) {
+      if ((err as AwsishError).name === 'NoSuchUpload' || statusOf(err) === 404) return;
+      throw err;
+    }
+  }
+
+  async storedSha256(key: string): Promise<string | undefined> {
+    const Key = this.fullKey(key);
+    const out = await this.withRetries(`HEAD ${Key}`, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key, ChecksumMode: 'ENABLED' })));
+    return out.ChecksumSHA256 || undefined;
   }
 
   private classifyWrite(err: unknown, key: string): unknown {
