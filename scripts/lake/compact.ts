@@ -1,8 +1,53 @@
 // npm run lake:compact -- --topic <topic> --hour 2026-11-28T05 — closes the hour now (writes its raw
 // manifest from the segments landed so far) and compacts it to curated Parquet. Idempotent: a second
 // run with nothing new changes nothing. For operators and backfills; the sink does the same by itself.
-import { closeHour, hourStartMillis, rawHourPrefix, loadCompactionSettings, runCompaction, type CompactionProgress } from '@app/lake';
+// For an hour the sink still holds open, it first waits (--wait-timeout, default 90s; --no-wait skips)
+// until the sink has landed every record produced before the command started.
+import { allTopics } from '@app/contracts';
+import { createKafkaClient } from '@app/kafka';
+import {
+  closeHour,
+  hourStartMillis,
+  rawHourPrefix,
+  loadCompactionSettings,
+  loadLandingSettings,
+  parseDurationMs,
+  runCompaction,
+  waitForLanding,
+  type CompactionProgress,
+  type LandingLag,
+} from '@app/lake';
+import type { AppConfig } from '@app/config';
 import { fail, formatBytes, openLake, parseArgs } from './lake-cli';
+
+const HOUR_MS = 3_600_000;
+
+/** Waits for the sink to land what was produced before now; says what is still missing if it times out. */
+async function waitForSink(config: AppConfig, groupId: string, topic: string, timeoutMs: number): Promise<void> {
+  const admin = createKafkaClient({ ...config.kafka, clientId: 'lake-compact' }).admin();
+  await admin.connect();
+  try {
+    const startedAt = Date.now();
+    let last = '';
+    const progress = (lag: LandingLag) => {
+      const line = lag.behind.length === 0 ? 'caught up' : `${lag.offsets} offset(s) in ${lag.behind.length} partition(s) not landed yet`;
+      if (line !== last) console.error(`  sink group ${groupId}: ${line} (${Math.round((Date.now() - startedAt) / 1000)}s)`);
+      last = line;
+    };
+    console.error(`waiting up to ${Math.round(timeoutMs / 1000)}s for the sink to land every ${topic} record produced before now (--no-wait skips)`);
+    const lag = await waitForLanding({ admin, groupId, topic, timeoutMs, onProgress: progress });
+    if (lag.behind.length > 0) {
+      const detail = lag.behind.map((b) => `partition ${b.partition}: committed ${b.committed} < ${b.target}`).join(', ');
+      console.error(
+        `warning: the sink has not landed everything yet (${detail}); compacting what has landed. ` +
+          `A lag of 1 per partition on a transactionally written topic is its last transaction marker. ` +
+          `Is the sink running (npm start)? Its SINK_ROTATE_AGE bounds how long a busy partition waits to land.`,
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 function describe(event: CompactionProgress): string {
   switch (event.step) {
@@ -20,16 +65,24 @@ function describe(event: CompactionProgress): string {
 }
 
 async function main(): Promise<void> {
-  const { options } = parseArgs(process.argv.slice(2));
+  const { options } = parseArgs(process.argv.slice(2), ['no-wait']);
   const topic = options.topic;
   const hour = options.hour;
   if (typeof topic !== 'string' || typeof hour !== 'string') {
     throw new Error('usage: npm run lake:compact -- --topic <topic> --hour YYYY-MM-DDTHH (npm run lake:status lists topics and hours)');
   }
-  hourStartMillis(hour);
+  const hourStart = hourStartMillis(hour);
   const { store, config, lakeUrl } = openLake('lake-compact');
   const settings = loadCompactionSettings(process.env);
+  const landing = loadLandingSettings(process.env, { defaultLakeUrl: lakeUrl, catalogTopics: allTopics.map((t) => t.name) });
+  const timeoutText = typeof options['wait-timeout'] === 'string' ? options['wait-timeout'] : '90s';
+  const waitTimeoutMs = parseDurationMs(timeoutText);
+  if (waitTimeoutMs === undefined) throw new Error(`--wait-timeout ${timeoutText}: expected a duration such as 90s or 2m`);
   console.error(`${topic} ${hour} in ${lakeUrl}`);
+  // The sink closes an hour only after its end plus the allowed lateness; before that it may still hold
+  // records of it in open segments.
+  const stillOpen = Date.now() < hourStart + HOUR_MS + landing.allowedLatenessMs;
+  if (stillOpen && options['no-wait'] !== true) await waitForSink(config, landing.groupId, topic, waitTimeoutMs);
   // Closing writes the raw manifest from the segments landed so far (idempotent); the running sink's
   // own close of the hour later is a no-op, or a re-close when more segments land.
   const landed = (await store.list(rawHourPrefix(topic, hour))).filter((o) => o.key.endsWith('.avro'));

@@ -36,8 +36,8 @@ export function fail(tool: string, err: unknown, lakeUrl?: string): never {
   process.exit(1);
 }
 
-/** `--name value` and `--flag` options plus positional arguments. */
-export function parseArgs(argv: string[]): { options: Record<string, string | true>; positional: string[] } {
+/** `--name value` and `--flag` options plus positional arguments; `flags` never take a value. */
+export function parseArgs(argv: string[], flags: readonly string[] = []): { options: Record<string, string | true>; positional: string[] } {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -45,6 +45,7 @@ export function parseArgs(argv: string[]): { options: Record<string, string | tr
     if (arg.startsWith('--')) {
       const [name, inline] = arg.slice(2).split('=', 2);
       if (inline !== undefined) options[name] = inline;
+      else if (flags.includes(name)) options[name] = true;
       else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) options[name] = argv[++i];
       else options[name] = true;
     } else positional.push(arg);

@@ -9,7 +9,7 @@ import { LakeQuery } from '@app/lake';
 import { fail, formatTable, openLake, parseArgs } from './lake-cli';
 
 async function main(): Promise<void> {
-  const { options, positional } = parseArgs(process.argv.slice(2));
+  const { options, positional } = parseArgs(process.argv.slice(2), ['json', 'tables']);
   const sql = positional.join(' ').trim();
   const { store, lakeUrl } = openLake('lake-query');
   const cacheDir = resolve(process.env.LAKE_QUERY_CACHE ?? '.lake-cache');

@@ -5,7 +5,7 @@ import { lakeStatus } from '@app/lake';
 import { fail, formatAge, formatBytes, formatTable, openLake, parseArgs } from './lake-cli';
 
 async function main(): Promise<void> {
-  const { options } = parseArgs(process.argv.slice(2));
+  const { options } = parseArgs(process.argv.slice(2), ['json', 'hours']);
   const { store, lakeUrl } = openLake('lake-status');
   console.error(`reading ${lakeUrl} ...`);
   const topics = await lakeStatus(store);

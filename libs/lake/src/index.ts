@@ -29,6 +29,8 @@ export type { CloseHourOptions, CloseHourResult, DueHour } from './hour-close';
 export { landingDefaults, loadLandingSettings, parseByteSize, parseDurationMs } from './lake-settings';
 export type { CrashPoint, LandingSettings, MaskAction } from './lake-settings';
 export { LandingSink } from './sink-engine';
+export { landingLag, waitForLanding } from './landing-progress';
+export type { LandingLag, WaitForLandingOptions } from './landing-progress';
 export type { LandingSinkDeps, WriterStatus } from './sink-engine';
 export { SinkMetrics } from './sink-metrics';
 export { cutMarkerKey, WRITER_STATES } from './sink-partition-writer';
