@@ -6,7 +6,7 @@
  */
 import * as zlib from 'node:zlib';
 import type * as avro from 'avsc';
-import { parseAvroSchema, type AvroSchema } from '@app/codec';
+import { createResolver, parseAvroSchema, type AvroSchema } from '@app/codec';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
 const SYNC_LENGTH = 16;
@@ -192,7 +192,7 @@ export class RawSegmentDecoder {
       const reader = parseAvroSchema(readerSchema as avro.Schema);
       plan = (writer as unknown as StrictlyComparable).equals(reader, { strict: true })
         ? { reader: writer }
-        : { reader, resolver: reader.createResolver(writer) };
+        : { reader, resolver: createResolver(reader, writer) };
     } catch (err) {
       throw new RawSegmentError(key, `its writer schema cannot be read as ${this.reader.name}: ${(err as Error).message}`);
     }

@@ -80,7 +80,8 @@ export function eventTimeReader(writer: RecordSchema, field: string): (body: Buf
   }
   const prefix = avro.Type.forSchema(
     { ...writer, fields: writer.fields.slice(0, index + 1) } as avro.Schema,
-    { wrapUnions: false, assertLogicalTypes: false } as Partial<avro.ForSchemaOptions>,
+    // Raw numbers, no logical types; ambiguous unions before the time field are read wrapped, as the codec does.
+    { wrapUnions: 'auto', assertLogicalTypes: false } as Partial<avro.ForSchemaOptions>,
   );
   return (body) => {
     let decoded: { value: Record<string, unknown> | undefined; offset: number };
