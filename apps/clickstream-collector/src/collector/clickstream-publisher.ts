@@ -1,0 +1,159 @@
+/**
+ * Publishes a batch's events to the clickstream topic in the Confluent wire format (the codec's cached
+ * serializer), keyed by session, with an idempotent producer and acks=all, and reports each record's
+ * partition and offset the way PutRecords reports sequence numbers.
+ */
+import { CompressionTypes, Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CodecError, InvalidRecordError, type RegistryCodec, type Serializer } from '@app/codec';
+import { topics, type ClickstreamEvent } from '@app/contracts';
+import { classifyKafkaError } from '@app/kafka';
+import type { Logger } from '@app/logging';
+import type { RecordError } from './clickstream-input';
+
+export interface PublishedRecord {
+  partition: number;
+  offset: string;
+}
+
+export type PublishResult = PublishedRecord | RecordError;
+
+export interface PublisherOptions {
+  topic: string;
+  publishTimeoutMs: number;
+  logger: Logger;
+}
+
+/** How long a topic's partition count is trusted before it is read again (partitions only ever grow). */
+const PARTITION_COUNT_TTL_MS = 60_000;
+
+/** Kafka's default partitioner (murmur2 of the key, as the Java client): the same partition kafkajs would pick. */
+const keyPartitioner = Partitioners.DefaultPartitioner();
+
+function allFailed(count: number, error: RecordError): RecordError[] {
+  return Array.from({ length: count }, () => error);
+}
+
+export class ClickstreamPublisher {
+  private producer?: Promise<Producer>;
+  private admin?: Promise<Admin>;
+  private partitionCount?: { value: number; readAt: number };
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly codec: RegistryCodec,
+    private readonly options: PublisherOptions,
+  ) {}
+
+  private connectedProducer(): Promise<Producer> {
+    if (!this.producer) {
+      // Idempotent with acks=all: kafkajs' retries never duplicate or reorder a batch on a partition.
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+      this.producer = producer.connect().then(() => producer);
+      this.producer.catch(() => (this.producer = undefined));
+    }
+    return this.producer;
+  }
+
+  private async partitions(): Promise<number> {
+    const cached = this.partitionCount;
+    if (cached && Date.now() - cached.readAt < PARTITION_COUNT_TTL_MS) return cached.value;
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      this.admin = admin.connect().then(() => admin);
+      this.admin.catch(() => (this.admin = undefined));
+    }
+    const admin = await this.admin;
+    const { topics: [metadata] } = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
+    this.partitionCount = { value: metadata.partitions.length, readAt: Date.now() };
+    return metadata.partitions.length;
+  }
+
+  /** The serializer for the topic (schema id looked up once); errors are the codec's, classified by the caller. */
+  serializer(): Promise<Serializer<ClickstreamEvent>> {
+    return this.codec.serializerFor<ClickstreamEvent>(this.options.topic, topics.clickstream.schema);
+  }
+
+  /** Results in the order of `events`; never throws for a record's or Kafka's failure. */
+  async publish(events: ClickstreamEvent[]): Promise<PublishResult[]> {
+    if (events.length === 0) return [];
+    let serializer: Serializer<ClickstreamEvent>;
+    try {
+      serializer = await this.serializer();
+    } catch (err) {
+      this.options.logger.warn('schema registry unavailable', { error: (err as Error).message });
+      const retriable = err instanceof CodecError ? err.retriable : true;
+      return allFailed(events.length, {
+        errorCode: retriable ? 'ServiceUnavailable' : 'InternalFailure',
+        errorMessage: `schema registry: ${(err as Error).message}`,
+      });
+    }
+    const results: PublishResult[] = new Array(events.length);
+    const encoded: Array<{ index: number; message: Message }> = [];
+    events.forEach((event, index) => {
+      try {
+        encoded.push({ index, message: { key: event.sessionId, value: serializer.encode(event) } });
+      } catch (err) {
+        const paths = err instanceof InvalidRecordError ? err.message : (err as Error).message;
+        results[index] = { errorCode: 'InvalidEvent', errorMessage: `does not match ClickstreamEvent: ${paths}` };
+      }
+    });
+    if (encoded.length === 0) return results;
+    const outcome = await this.send(encoded.map((e) => e.message));
+    if ('errorCode' in outcome) {
+      for (const { index } of encoded) results[index] = outcome;
+    } else {
+      encoded.forEach(({ index }, i) => (results[index] = outcome[i]));
+    }
+    return results;
+  }
+
+  /**
+   * Sends pre-encoded messages as one produce call and returns each one's partition and offset: the
+   * partition is chosen here with Kafka's own key hash, so the broker's base offset per partition plus
+   * the message's position among that partition's messages is its offset.
+   */
+  async send(messages: Message[]): Promise<PublishedRecord[] | RecordError> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const work = (async () => {
+        const count = await this.partitions();
+        const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+        const positions = new Map<number, number>();
+        const placed = messages.map((message) => {
+          const partition = keyPartitioner({ topic: this.options.topic, partitionMetadata, message });
+          const position = positions.get(partition) ?? 0;
+          positions.set(partition, position + 1);
+          return { message: { ...message, partition }, partition, position };
+        });
+        const producer = await this.connectedProducer();
+        const metadata = await producer.send({
+          topic: this.options.topic,
+          acks: -1,
+          compression: CompressionTypes.None,
+          messages: placed.map((p) => p.message),
+        });
+        const base = new Map(metadata.map((m) => [m.partition, BigInt(m.baseOffset ?? '-1')]));
+        return placed.map(({ partition, position }) => ({ partition, offset: String((base.get(partition) ?? -1n) + BigInt(position)) }));
+      })();
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.options.publishTimeoutMs} ms`)), this.options.publishTimeoutMs);
+      });
+      // A send past the deadline may still land: the client retries, and the lake deduplicates by eventId.
+      work.catch(() => undefined);
+      return await Promise.race([work, deadline]);
+    } catch (err) {
+      const kind = classifyKafkaError(err);
+      this.options.logger.warn('publish failed', { error: (err as Error).message, kind, records: messages.length });
+      return kind === 'other'
+        ? { errorCode: 'ServiceUnavailable', errorMessage: `Kafka: ${(err as Error).message}` }
+        : { errorCode: 'InternalFailure', errorMessage: `Kafka refused the collector (${kind}): ${(err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    const [producer, admin] = await Promise.all([this.producer?.catch(() => undefined), this.admin?.catch(() => undefined)]);
+    await Promise.all([producer?.disconnect(), admin?.disconnect()]);
+  }
+}
