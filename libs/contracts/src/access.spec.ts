@@ -18,6 +18,7 @@ describe('service access data', () => {
       's3-sink',
       'clickstream-collector',
       'file-ingest',
+      'daily-batch',
     ]);
   });
 

@@ -70,6 +70,14 @@ export const serviceAccess: readonly ServiceAccess[] = [
     produces: [],
     lakePrefixes: ['files/'],
   },
+  {
+    service: 'daily-batch',
+    description: 'Builds the daily batch tables from the curated order topics and announces each run.',
+    consumes: [],
+    produces: [topics.batchCompleted],
+    // Reads raw/ (hour manifests: is the day compacted?) and curated/; writes only batch/ (tables, run history).
+    lakePrefixes: ['raw/', 'curated/', 'batch/'],
+  },
 ];
 
 export type KafkaResourceType = 'topic' | 'group' | 'transactional-id' | 'cluster';

@@ -101,4 +101,14 @@ export const exampleEvents: { [K in TopicKey]: EventOf<K> } = {
     userAgentClass: 'MOBILE',
     country: 'DE',
   },
+  batchCompleted: {
+    ...envelope('daily-batch', 'orders-daily-2026-11-26-manual-1'),
+    job: 'orders-daily',
+    runId: 'orders-daily-2026-11-26-manual-1',
+    day: '2026-11-26',
+    status: 'SUCCEEDED',
+    tables: [{ name: 'orders_daily', manifestKey: 'batch/orders_daily/dt=2026-11-26/_manifest.json', rows: 1520, files: 1 }],
+    durationMs: 48_210,
+    error: null,
+  },
 };

@@ -39,6 +39,7 @@ const invalidExamples: Record<TopicKey, Mutation[]> = {
     set('ruleVersions', { velocity: 7 }, 'a rule version that is not a string'),
   ],
   clickstream: [set('eventType', 'SCROLL', 'an unknown event type'), missing('pageUrl')],
+  batchCompleted: [set('status', 'MAYBE', 'an unknown status'), set('tables', [{ name: 'orders_daily', rows: 1 }], 'a table without manifestKey')],
 };
 
 describe.each(Object.keys(topics) as TopicKey[])('schema of %s', (key) => {

@@ -1,5 +1,6 @@
 import { avroSchema, type AvroSchema } from '@app/codec';
 import {
+  BatchCompletedSchema,
   ClickstreamEventSchema,
   FraudAssessedSchema,
   OrderCancelledSchema,
@@ -10,6 +11,7 @@ import {
   StockReleasedSchema,
   StockReservationRejectedSchema,
   StockReservedSchema,
+  type BatchCompleted,
   type ClickstreamEvent,
   type EventEnvelope,
   type FraudAssessed,
@@ -144,6 +146,15 @@ export const topics = {
     cleanupPolicy: 'delete',
     retentionMs: 3 * DAY_MS,
     description: 'Web and app interactions, keyed by session.',
+  }),
+  batchCompleted: topic<BatchCompleted>({
+    name: 'batch.batch-completed.v1',
+    keyField: 'job',
+    schema: BatchCompletedSchema,
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY_MS,
+    description: 'A daily batch run ended (day built, outcome, tables published in the lake), keyed by job.',
   }),
 } as const;
 
