@@ -47,7 +47,13 @@ export class ClickstreamPublisher {
   private connectedProducer(): Promise<Producer> {
     if (!this.producer) {
       // Idempotent with acks=all: kafkajs' retries never duplicate or reorder a batch on a partition.
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        allowAutoTopicCreation: false,
+        // Partitions are chosen in send() with this same partitioner; named so kafkajs need not warn.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       this.producer = producer.connect().then(() => producer);
       this.producer.catch(() => (this.producer = undefined));
     }
