@@ -155,7 +155,7 @@ describe('the three services over an in-memory bus', () => {
     }
   });
 
-  it('rejects with VALIDATION_TIMEOUT when fraud never answers, and releases the stock that was held', () => {
+  it('rejects with TIMEOUT when fraud never answers, and releases the stock that was held', () => {
     const p = pipeline(7);
     p.publish({ topic: SKU_REQUESTS_TOPIC, key: 'P0', value: { type: 'SET_ON_HAND', sku: 'P0', warehouseId: 'W1', onHand: 10, requestId: 'r' } });
     p.drain();
@@ -173,7 +173,7 @@ describe('the three services over an in-memory bus', () => {
     expect(p.status(id)?.status).toBe('PENDING');
     p.punctuate(placedAt + p.timeoutMs);
     p.drain();
-    expect(p.status(id)).toMatchObject({ status: 'REJECTED', reasons: [{ code: 'VALIDATION_TIMEOUT' }] });
+    expect(p.status(id)).toMatchObject({ status: 'REJECTED', reasons: [{ code: 'TIMEOUT' }] });
     expect(Object.keys(ledger().holds)).toEqual([]);
     const released = p.published.filter((r) => r.topic === topics.stockReleased.name && r.key === id);
     expect(released.map((r) => (r.value as { reason: string }).reason)).toEqual(['RESERVATION_EXPIRED']);

@@ -43,7 +43,8 @@ export class InventoryHandlers {
   }
 
   onOrderRejected(record: InboundRecord<OrderRejected>, ctx: HandlerContext): void {
-    const expired = record.value.reasons.some((r) => r.code === 'VALIDATION_TIMEOUT');
+    // VALIDATION_TIMEOUT is the code order-service wrote before the schema's v2 named it TIMEOUT.
+    const expired = record.value.reasons.some((r) => r.code === 'TIMEOUT' || r.code === 'VALIDATION_TIMEOUT');
     this.ended(record.value.orderId, record.timestamp, ctx, expired ? 'RESERVATION_EXPIRED' : 'ORDER_REJECTED');
   }
 

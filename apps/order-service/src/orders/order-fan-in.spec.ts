@@ -72,13 +72,13 @@ describe('order fan-in', () => {
   });
 
   describe('deadline', () => {
-    it('rejects with VALIDATION_TIMEOUT and the reasons known so far once the deadline passes', () => {
+    it('rejects with TIMEOUT and the reasons known so far once the deadline passes', () => {
       const { record } = run([placed, decline]);
       expect(expireOrder(record!, T0 + settings.validationTimeoutMs - 1, settings)).toBeUndefined();
       const t = expireOrder(record!, T0 + settings.validationTimeoutMs, settings);
       expect(t?.record?.status).toBe('REJECTED');
       expect(t?.final).toEqual({ kind: 'REJECTED', reasons: t?.record?.reasons });
-      expect(t?.record?.reasons.map((r) => r.code)).toEqual(['VALIDATION_TIMEOUT', 'FRAUD_DECLINED']);
+      expect(t?.record?.reasons.map((r) => r.code)).toEqual(['TIMEOUT', 'FRAUD_DECLINED']);
     });
 
     it('leaves a parked review alone: a human decides, not the clock', () => {

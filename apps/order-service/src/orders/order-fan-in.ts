@@ -8,7 +8,7 @@ export type OrderStatus = 'PENDING' | 'REVIEW' | 'CONFIRMED' | 'REJECTED' | 'CAN
 export const FINAL_STATUSES: readonly OrderStatus[] = ['CONFIRMED', 'REJECTED', 'CANCELLED'];
 
 /** Codes of `OrderRejected.reasons` (the catalog's `RejectionCode`) plus `CANCELLED` for the view. */
-export type ReasonCode = 'OUT_OF_STOCK' | 'FRAUD_DECLINED' | 'FRAUD_REVIEW' | 'VALIDATION_TIMEOUT' | 'CANCELLED';
+export type ReasonCode = 'OUT_OF_STOCK' | 'FRAUD_DECLINED' | 'FRAUD_REVIEW' | 'TIMEOUT' | 'CANCELLED';
 
 export interface Reason {
   code: ReasonCode;
@@ -77,7 +77,7 @@ export type FinalEvent =
   | { kind: 'CANCELLED'; reason: string };
 
 export interface FanInSettings {
-  /** How long stock and fraud have to answer before the order is rejected with VALIDATION_TIMEOUT. */
+  /** How long stock and fraud have to answer before the order is rejected with TIMEOUT. */
   validationTimeoutMs: number;
   /** A confirmed order can still be cancelled for this long (until it ships). */
   cancelWindowMs: number;
@@ -210,13 +210,13 @@ function settle(record: OrderRecord, now: number, changedAlready: boolean): Tran
 
 /**
  * The timeout punctuation for one stored order: rejects a PENDING order past its deadline with
- * VALIDATION_TIMEOUT (plus whatever failed already), and forgets orders that ended long ago.
+ * TIMEOUT (plus whatever failed already), and forgets orders that ended long ago.
  */
 export function expireOrder(record: OrderRecord, now: number, settings: FanInSettings): Transition | undefined {
   if (record.status === 'PENDING' && record.placed && now >= record.placed.deadline) {
     const missing = [!record.stock && 'stock', !record.fraud && 'fraud'].filter(Boolean).join(' and ');
     const reasons: Reason[] = [
-      { code: 'VALIDATION_TIMEOUT', detail: `no ${missing} verdict within ${settings.validationTimeoutMs} ms` },
+      { code: 'TIMEOUT', detail: `no ${missing} verdict within ${settings.validationTimeoutMs} ms` },
       ...failureReasons(record),
     ];
     return { record: { ...record, status: 'REJECTED', reasons, finalAt: now }, final: { kind: 'REJECTED', reasons }, changed: true };

@@ -127,7 +127,7 @@ export class OrderAcceptedDto {
 }
 
 export class ReasonDto {
-  @ApiProperty({ example: 'OUT_OF_STOCK', enum: ['OUT_OF_STOCK', 'FRAUD_DECLINED', 'FRAUD_REVIEW', 'VALIDATION_TIMEOUT', 'CANCELLED'] })
+  @ApiProperty({ example: 'OUT_OF_STOCK', enum: ['OUT_OF_STOCK', 'FRAUD_DECLINED', 'FRAUD_REVIEW', 'TIMEOUT', 'CANCELLED'] })
   code!: string;
 
   @ApiProperty({ example: 'SKU-123: requested 3, available 1' })
