@@ -104,7 +104,7 @@ describe('clickstream collector', () => {
     page.on('requestfailed', (r) => consoleLines.push(`failed ${r.url()} ${r.failure()?.errorText}`));
     await page.goto(`${baseUrl}/`);
     await page.waitForURL('**/shop');
-    const sessionId = await page.evaluate(() => (window as unknown as { securecartBeacon: { sessionId: string } }).securecartBeacon.sessionId);
+    const sessionId = await page.evaluate(() => (globalThis as unknown as { securecartBeacon: { sessionId: string } }).securecartBeacon.sessionId);
     await page.fill('#search-input', 'mug');
     await page.click('#search-button');
     await page.waitForURL('**/shop/search?q=mug');
