@@ -1,0 +1,14 @@
+export { syncSource, formatRunReport, runManifestKey, isValidSourceName } from './file-sync';
+export type { FileRunEntry, FileRunReport, FileSyncDeps, SyncSourceSpec } from './file-sync';
+export { LocalDirectorySource, SftpDirectorySource, openFileSource } from './file-source';
+export type { FileSource, SourceFile, SftpSourceOptions } from './file-source';
+export { BandwidthLimiter, parseByteSize } from './bandwidth-limiter';
+export { pathFilter } from './path-filter';
+export { parseInventoryCsv } from './inventory-csv';
+export type { MalformedRow, SetOnHandCommand, StockCount, StockCountSink } from './inventory-csv';
+export { KafkaStockCountSink, stockCountRequestId } from './stock-count-sink';
+export { loadSyncState, stateKey, uploadsPrefix, pendingUploadKey, sourcePrefix } from './sync-state';
+export type { PendingUpload, SyncState, SyncedFile } from './sync-state';
+export { ingestDefaults } from './ingest-defaults';
+export { loadIngestSettings, sourceDefinition, nextRunAfter } from './ingest-settings';
+export type { IngestSettings, SourceDefinition, SourceInput } from './ingest-settings';
