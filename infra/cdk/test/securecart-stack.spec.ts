@@ -62,7 +62,7 @@ describe('SecureCart CDK stack', () => {
     const lakePrefixes = new Set(serviceAccess.flatMap((a) => a.lakePrefixes)).size;
     expect(open).toHaveLength(serviceAccess.length * 3 + lakePrefixes);
     for (const id of open) {
-      expect(id).toMatch(/\/[a-z0-9-]+\.\*\]$|\/(raw|curated|files|batch)\/\*\]$/);
+      expect(id).toMatch(/\/[a-z0-9-]+\.\*\]$|\/(raw|curated|files|partners|batch)\/\*\]$/);
     }
   });
 
@@ -155,7 +155,7 @@ describe('SecureCart CDK stack', () => {
     const topicsWith = (action: string) =>
       [...actionsByResource].filter(([k, v]) => k.startsWith('topic/') && !k.endsWith('*') && v.has(action)).map(([k]) => k.slice('topic/'.length)).sort();
     expect(topicsWith('kafka-cluster:ReadData')).toEqual(access.consumes.map((t) => t.name).sort());
-    expect(topicsWith('kafka-cluster:WriteData')).toEqual([...access.produces.map((t) => t.name), ...access.consumes.map((t) => t.dlq)].sort());
+    expect(topicsWith('kafka-cluster:WriteData')).toEqual([...access.produces.map((t) => t.name), ...access.consumes.map((t) => t.dlq), ...(access.commandTopics ?? [])].sort());
     const s3 = statements.filter((s) => list(s.Action).some((a) => a.startsWith('s3:')));
     expect(s3.length > 0).toBe(access.lakePrefixes.length > 0);
   });

@@ -18,6 +18,7 @@ describe('service access data', () => {
       's3-sink',
       'clickstream-collector',
       'file-ingest',
+      'partner-sftp',
       'daily-batch',
     ]);
   });
@@ -40,7 +41,16 @@ describe('service access data', () => {
     }
     // Writes nothing but its own topics, its DLQs and its internal topics.
     const written = grants.filter((g) => g.resourceType === 'topic' && g.operations.includes('Write') && g.patternType === 'literal').map((g) => g.name);
-    expect(written.sort()).toEqual([...access.produces.map((t) => t.name), ...access.consumes.map((t) => t.dlq)].sort());
+    expect(written.sort()).toEqual([...access.produces.map((t) => t.name), ...access.consumes.map((t) => t.dlq), ...(access.commandTopics ?? [])].sort());
+  });
+
+  it('lets file-ingest send stock counts to inventory-service\'s SKU writer and nothing else of another service', () => {
+    const commandGrants = (service: string) => kafkaGrantsFor(serviceAccessFor(service)).filter((g) => g.reason === 'sends commands to the owning service');
+    expect(commandGrants('file-ingest')).toEqual([
+      { resourceType: 'topic', patternType: 'literal', name: 'inventory-service.sku-requests', operations: ['Write', 'Describe'], reason: 'sends commands to the owning service' },
+    ]);
+    for (const a of serviceAccess.filter((x) => x.service !== 'file-ingest')) expect(commandGrants(a.service)).toEqual([]);
+    expect(serviceAccessFor('partner-sftp')).toMatchObject({ produces: [topics.partnerFileReceived], lakePrefixes: ['partners/'] });
   });
 
   it('gives each service exactly the topics of the flow', () => {

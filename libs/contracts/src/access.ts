@@ -21,6 +21,8 @@ export interface ServiceAccess {
   readonly produces: readonly AccessTopic[];
   /** Lake key prefixes it reads and writes (S3 on AWS), e.g. `raw/`. */
   readonly lakePrefixes: readonly string[];
+  /** Another service's internal command topics it writes (that service's documented input), e.g. stock counts. */
+  readonly commandTopics?: readonly string[];
 }
 
 const orderTopics: AccessTopic[] = [topics.orderPlaced, topics.orderConfirmed, topics.orderRejected, topics.orderCancelled];
@@ -65,10 +67,19 @@ export const serviceAccess: readonly ServiceAccess[] = [
   },
   {
     service: 'file-ingest',
-    description: 'Ingests warehouse files into the lake incrementally.',
+    description: 'Ingests warehouse files into the lake incrementally; inventory CSV rows become stock counts.',
     consumes: [],
     produces: [],
     lakePrefixes: ['files/'],
+    // The input of PUT /stock/:sku: counts go to the SKU's single writer like the HTTP ones.
+    commandTopics: ['inventory-service.sku-requests'],
+  },
+  {
+    service: 'partner-sftp',
+    description: 'SFTP drop for payment partners: stores each upload in the lake and announces it.',
+    consumes: [],
+    produces: [topics.partnerFileReceived],
+    lakePrefixes: ['partners/'],
   },
   {
     service: 'daily-batch',
@@ -123,6 +134,9 @@ export function kafkaGrantsFor(access: ServiceAccess): KafkaGrant[] {
   }
   for (const t of access.consumes) {
     grants.push({ resourceType: 'topic', patternType: 'literal', name: t.dlq, operations: ['Write', 'Describe'], reason: `dead-letters ${t.name}` });
+  }
+  for (const name of access.commandTopics ?? []) {
+    grants.push({ resourceType: 'topic', patternType: 'literal', name, operations: ['Write', 'Describe'], reason: 'sends commands to the owning service' });
   }
   grants.push(
     {

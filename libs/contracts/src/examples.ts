@@ -111,4 +111,12 @@ export const exampleEvents: { [K in TopicKey]: EventOf<K> } = {
     durationMs: 48_210,
     error: null,
   },
+  partnerFileReceived: {
+    ...envelope('partner-sftp', 'sftp-session-3f9a'),
+    partner: 'acme-payments',
+    fileName: 'settlements/2026-11-25.csv',
+    lakeKey: 'partners/acme-payments/dt=2026-11-26/settlements/2026-11-25.csv',
+    sizeBytes: 18_432,
+    sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  },
 };

@@ -40,6 +40,7 @@ const invalidExamples: Record<TopicKey, Mutation[]> = {
   ],
   clickstream: [set('eventType', 'SCROLL', 'an unknown event type'), missing('pageUrl')],
   batchCompleted: [set('status', 'MAYBE', 'an unknown status'), set('tables', [{ name: 'orders_daily', rows: 1 }], 'a table without manifestKey')],
+  partnerFileReceived: [set('sizeBytes', 1.5, 'a fractional size'), missing('lakeKey')],
 };
 
 describe.each(Object.keys(topics) as TopicKey[])('schema of %s', (key) => {

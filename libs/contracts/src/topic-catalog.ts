@@ -7,6 +7,7 @@ import {
   OrderConfirmedSchema,
   OrderPlacedSchema,
   OrderRejectedSchema,
+  PartnerFileReceivedSchema,
   StockLevelChangedSchema,
   StockReleasedSchema,
   StockReservationRejectedSchema,
@@ -19,6 +20,7 @@ import {
   type OrderConfirmed,
   type OrderPlaced,
   type OrderRejected,
+  type PartnerFileReceived,
   type StockLevelChanged,
   type StockReleased,
   type StockReservationRejected,
@@ -155,6 +157,15 @@ export const topics = {
     cleanupPolicy: 'delete',
     retentionMs: 30 * DAY_MS,
     description: 'A daily batch run ended (day built, outcome, tables published in the lake), keyed by job.',
+  }),
+  partnerFileReceived: topic<PartnerFileReceived>({
+    name: 'partners.file-received.v1',
+    keyField: 'partner',
+    schema: PartnerFileReceivedSchema,
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY_MS,
+    description: 'A partner file arrived over SFTP and is stored in the lake (partners/), keyed by partner.',
   }),
 } as const;
 

@@ -7,6 +7,7 @@ export * from './order-cancelled';
 export * from './order-confirmed';
 export * from './order-placed';
 export * from './order-rejected';
+export * from './partner-file-received';
 export * from './stock-level-changed';
 export * from './stock-released';
 export * from './stock-reservation-rejected';
