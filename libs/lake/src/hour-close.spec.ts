@@ -51,4 +51,54 @@ describe('HourTracker', () => {
     expect(tracker.due(1_000 + MIN - 1, () => ['2026-11-28T05'])).toEqual([]);
     expect(tracker.due(1_000 + MIN, () => [])).toEqual([{ topic: 't', hour: '2026-11-28T05', reason: 'late' }]);
   });
+
+  describe('with other sink instances of the group', () => {
+    const hour = '2026-11-28T05';
+    const ahead = () => {
+      const tracker = new HourTracker(10 * MIN, 5 * MIN, 0);
+      // This instance owns partition 0, far past the hour.
+      tracker.assign(assigned([0]), 0);
+      tracker.observe('t', 0, T0 + H + 30 * MIN, 1);
+      tracker.landed('t', [hour]);
+      return tracker;
+    };
+
+    it('holds the hour while a partition another instance owns lags behind', () => {
+      const tracker = ahead();
+      tracker.peers('t', new Map([[1, { maxEventTime: T0 + 50 * MIN, lastRecordAt: 1, openHours: [] }]]));
+      expect(tracker.lowWatermark('t', 2)).toBe(T0 + 50 * MIN);
+      expect(tracker.due(2, () => [])).toEqual([]);
+      tracker.peers('t', new Map([[1, { maxEventTime: T0 + H + 10 * MIN, lastRecordAt: 3, openHours: [] }]]));
+      expect(tracker.due(4, () => [])).toEqual([{ topic: 't', hour, reason: 'watermark' }]);
+    });
+
+    it('leaves an hour to the instance that still holds files of it open', () => {
+      const tracker = ahead();
+      tracker.peers('t', new Map([[1, { maxEventTime: T0 + H + 10 * MIN, lastRecordAt: 3, openHours: [hour] }]]));
+      expect(tracker.due(4, () => [])).toEqual([]);
+    });
+
+    it('counts a peer partition that has delivered nothing yet as holding back, and its own report over a stale peer one', () => {
+      const tracker = ahead();
+      tracker.peers('t', new Map([[1, { maxEventTime: null, lastRecordAt: 1, openHours: [] }]]));
+      expect(tracker.due(2, () => [])).toEqual([]);
+      // A stale report for partition 0 (owned here now) does not count.
+      tracker.peers('t', new Map([[0, { maxEventTime: T0, lastRecordAt: 1, openHours: [hour] }]]));
+      expect(tracker.due(2, () => [])).toEqual([{ topic: 't', hour, reason: 'watermark' }]);
+    });
+
+    it('is not idle while a peer partition still receives records', () => {
+      const start = T0 + 3 * H;
+      const tracker = new HourTracker(10 * MIN, 5 * MIN, start);
+      tracker.recovered('t', [hour], [], []);
+      tracker.peers('t', new Map([[2, { maxEventTime: T0 + 20 * MIN, lastRecordAt: start + 4 * MIN, openHours: [] }]]));
+      expect(tracker.due(start + 5 * MIN, () => [])).toEqual([]);
+      expect(tracker.due(start + 9 * MIN, () => [])).toEqual([{ topic: 't', hour, reason: 'idle' }]);
+    });
+
+    it('reports its own partitions with their maximum event time', () => {
+      const tracker = ahead();
+      expect([...tracker.ownProgress('t')]).toEqual([[0, { maxEventTime: T0 + H + 30 * MIN, lastRecordAt: 1 }]]);
+    });
+  });
 });

@@ -151,8 +151,17 @@ interface PartitionProgress {
   lastRecordAt: number;
 }
 
+/** A partition another sink instance of the group owns, as it last reported it. */
+export interface PeerPartitionProgress {
+  maxEventTime: number | null;
+  lastRecordAt: number;
+  openHours: string[];
+}
+
 interface TopicHours {
   partitions: Map<number, PartitionProgress>;
+  /** Partitions other instances own (a partition this instance owns is never read from here). */
+  peers: Map<number, PeerPartitionProgress>;
   /** Hours with landed segments that are not closed yet. */
   pending: Set<string>;
   /** Hours closed before, with segments landed since (re-close). */
@@ -189,7 +198,7 @@ export class HourTracker {
   private topic(name: string): TopicHours {
     let t = this.topics.get(name);
     if (!t) {
-      t = { partitions: new Map(), pending: new Set(), late: new Set(), closed: new Set() };
+      t = { partitions: new Map(), peers: new Map(), pending: new Set(), late: new Set(), closed: new Set() };
       this.topics.set(name, t);
     }
     return t;
@@ -240,11 +249,33 @@ export class HourTracker {
     for (const h of late) t.late.add(h);
   }
 
+  /** What other instances of the group last reported for the partitions of `topic` they own. */
+  peers(topic: string, peers: Map<number, PeerPartitionProgress>): void {
+    this.topic(topic).peers = peers;
+  }
+
+  /** The state of each partition of `topic` this instance owns, to report to the other instances. */
+  ownProgress(topic: string): Map<number, { maxEventTime: number | null; lastRecordAt: number }> {
+    const out = new Map<number, { maxEventTime: number | null; lastRecordAt: number }>();
+    for (const [partition, p] of this.topics.get(topic)?.partitions ?? []) {
+      out.set(partition, { maxEventTime: Number.isFinite(p.maxEventTime) ? p.maxEventTime : null, lastRecordAt: p.lastRecordAt });
+    }
+    return out;
+  }
+
+  /** Own partitions, then the partitions only peers own. */
+  private *allPartitions(t: TopicHours): Iterable<PartitionProgress> {
+    yield* t.partitions.values();
+    for (const [partition, p] of t.peers) {
+      if (!t.partitions.has(partition)) yield { maxEventTime: p.maxEventTime ?? Number.NEGATIVE_INFINITY, lastRecordAt: p.lastRecordAt };
+    }
+  }
+
   lowWatermark(topic: string, now: number): number | undefined {
     const t = this.topics.get(topic);
     if (!t) return undefined;
     let low: number | undefined;
-    for (const p of t.partitions.values()) {
+    for (const p of this.allPartitions(t)) {
       if (now - p.lastRecordAt >= this.idleCloseMs) continue;
       if (low === undefined || p.maxEventTime < low) low = p.maxEventTime;
     }
@@ -253,10 +284,16 @@ export class HourTracker {
 
   private idle(t: TopicHours, now: number): boolean {
     let last = this.startedAt;
-    for (const p of t.partitions.values()) {
+    for (const p of this.allPartitions(t)) {
       if (p.maxEventTime !== Number.NEGATIVE_INFINITY && p.lastRecordAt > last) last = p.lastRecordAt;
     }
     return now - last >= this.idleCloseMs;
+  }
+
+  /** An hour a peer still holds open files of: that peer closes it once it has cut them. */
+  private heldByPeer(t: TopicHours, hour: string): boolean {
+    for (const [partition, p] of t.peers) if (!t.partitions.has(partition) && p.openHours.includes(hour)) return true;
+    return false;
   }
 
   /** Hours that should close now; `openHours` are hours with files still open in a writer (closable too). */
@@ -274,7 +311,7 @@ export class HourTracker {
         }
       }
       for (const hour of candidates) {
-        if (t.late.has(hour)) continue;
+        if (t.late.has(hour) || this.heldByPeer(t, hour)) continue;
         const end = hourStartMillis(hour) + HOUR_MS;
         // An hour closed before and holding new files again is a re-close, whatever passed it now.
         const again = t.closed.has(hour);

@@ -30,6 +30,7 @@ export { landingDefaults, loadLandingSettings, parseByteSize, parseDurationMs } 
 export type { CrashPoint, LandingSettings, MaskAction } from './lake-settings';
 export { LandingSink } from './sink-engine';
 export { landingLag, waitForLanding } from './landing-progress';
+export { WATERMARK_TOPIC, WatermarkExchange } from './watermark-exchange';
 export type { LandingLag, WaitForLandingOptions } from './landing-progress';
 export type { LandingSinkDeps, WriterStatus } from './sink-engine';
 export { SinkMetrics } from './sink-metrics';

@@ -39,6 +39,8 @@ export const landingDefaults = {
   fromBeginning: true,
   /** Consumer session: a member killed without leaving holds its partitions this long. */
   sessionTimeoutMs: 45_000,
+  /** Instances of a group share partition watermarks, so an hour closes on all of a topic's partitions. */
+  sharedWatermark: true,
 } as const;
 
 export type MaskAction = 'hash' | 'drop';
@@ -69,6 +71,8 @@ export interface LandingSettings {
   backoffMaxMs: number;
   fromBeginning: boolean;
   sessionTimeoutMs: number;
+  /** Exchange partition watermarks with the group's other instances (`s3-sink.watermarks`). */
+  sharedWatermark: boolean;
   /** Test hook: SIGKILL the process at this point of the n-th cut that uploads files. */
   crashAt?: { point: CrashPoint; cut: number };
 }
@@ -215,6 +219,7 @@ const landingEnvironment = z.object({
   LAKE_IDLE_CLOSE: duration(landingDefaults.idleCloseMs, 1),
   LAKE_RECLOSE_INTERVAL: duration(landingDefaults.recloseIntervalMs),
   SINK_FROM_BEGINNING: z.enum(['true', 'false']).optional(),
+  LAKE_SHARED_WATERMARK: z.enum(['true', 'false']).optional(),
   // The broker accepts 6 s to 30 min by default (group.min/max.session.timeout.ms).
   SINK_SESSION_TIMEOUT: duration(landingDefaults.sessionTimeoutMs, 6_000),
   SINK_CRASH_AT: z
@@ -276,6 +281,7 @@ export function loadLandingSettings(
     backoffMaxMs: landingDefaults.backoffMaxMs,
     fromBeginning: e.SINK_FROM_BEGINNING ? e.SINK_FROM_BEGINNING === 'true' : landingDefaults.fromBeginning,
     sessionTimeoutMs: e.SINK_SESSION_TIMEOUT,
+    sharedWatermark: e.LAKE_SHARED_WATERMARK ? e.LAKE_SHARED_WATERMARK === 'true' : landingDefaults.sharedWatermark,
     crashAt: e.SINK_CRASH_AT,
   };
 }

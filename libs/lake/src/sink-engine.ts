@@ -8,6 +8,7 @@ import type { CrashPoint, LandingSettings } from './lake-settings';
 import { HOUR_CLOSE_TOPIC, hourOf } from './manifest';
 import { LandingPlans } from './sink-schemas';
 import type { SinkMetrics } from './sink-metrics';
+import { WatermarkExchange } from './watermark-exchange';
 import { cutMarkerKey, PartitionWriter, WRITER_STATES, type CutMarker, type WriterState } from './sink-partition-writer';
 
 export interface LandingSinkDeps {
@@ -67,6 +68,7 @@ export class LandingSink {
   private readonly now: () => number;
   private consumer?: Consumer;
   private producer?: Producer;
+  private watermarks?: WatermarkExchange;
   private tickTimer?: NodeJS.Timeout;
   private ticking = false;
   private closing: Promise<void> = Promise.resolve();
@@ -123,6 +125,10 @@ export class LandingSink {
     for (const t of this.topics) this.unscanned.add(t);
     this.producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
     await this.producer.connect();
+    if (settings.sharedWatermark && this.topics.length > 0) {
+      this.watermarks = new WatermarkExchange(kafka, settings.groupId, logger);
+      await this.watermarks.start(this.producer);
+    }
     this.tickTimer = setInterval(() => void this.tick(), settings.tickMs);
     if (this.topics.length === 0) {
       logger.warn('no topics to land');
@@ -168,12 +174,23 @@ export class LandingSink {
       await consumer.disconnect();
     }
     await this.closing;
+    await this.watermarks?.stop();
     await this.producer?.disconnect();
   }
 
   /** Wall-clock progress (benchmarks): first record seen, last commit, rows committed in segments. */
   progress(): { firstRecordAt?: number; lastCommitAt?: number; recordsCommitted: number } {
     return { firstRecordAt: this.firstRecordAt, lastCommitAt: this.lastCommitAt, recordsCommitted: this.recordsCommitted };
+  }
+
+  /** The partitions this instance owns now, per topic. */
+  ownedPartitions(): Record<string, number[]> {
+    return Object.fromEntries(this.topics.map((t) => [t, [...this.tracker.ownProgress(t).keys()].sort((a, b) => a - b)]));
+  }
+
+  /** The low watermark this instance closes `topic`'s hours by (event time, ms). */
+  lowWatermark(topic: string): number | undefined {
+    return this.tracker.lowWatermark(topic, this.now());
   }
 
   /** Writer states, for `/sink/writers` and tests. */
@@ -581,7 +598,9 @@ export class LandingSink {
         });
       }
       if (this.overCap() && !this.stopped) await this.relieveMemory();
-      if (!this.stopped) await this.selectClosableHours(this.now());
+      await this.exchangeWatermarks();
+      // Until the other instances' states are read, an hour could close on this instance's partitions alone.
+      if (!this.stopped && (this.watermarks?.ready ?? true)) await this.selectClosableHours(this.now());
       for (const topic of this.topics) {
         const low = this.tracker.lowWatermark(topic, this.now());
         if (low !== undefined) this.deps.metrics?.lowWatermark.set({ topic }, low / 1000);
@@ -591,6 +610,22 @@ export class LandingSink {
       this.deps.logger.error('sink tick failed', { error: String(err) });
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** Reports this instance's partitions to the group's other instances and takes in theirs. */
+  private async exchangeWatermarks(): Promise<void> {
+    const exchange = this.watermarks;
+    if (!exchange || this.stopped) return;
+    const now = this.now();
+    for (const topic of this.topics) {
+      const own = new Map<number, { maxEventTime: number | null; lastRecordAt: number; openHours: string[] }>();
+      for (const [partition, p] of this.tracker.ownProgress(topic)) {
+        const w = this.writers.get(`${topic}\u0000${partition}`);
+        own.set(partition, { ...p, openHours: w ? [...w.openHours()].sort() : [] });
+      }
+      await exchange.publish(topic, own, now);
+      this.tracker.peers(topic, exchange.peerPartitions(topic));
     }
   }
 
