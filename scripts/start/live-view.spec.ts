@@ -1,4 +1,4 @@
-import { percentile, renderView, sumMatching, sumSamples } from './live-view';
+import { clickstreamSnapshot, percentile, renderView, sumByLabel, sumMatching, sumSamples } from './live-view';
 
 describe('live view', () => {
   const scrape = [
@@ -50,5 +50,36 @@ describe('live view', () => {
     expect(lines).toContain('DLQ 4');
     expect(lines).toContain('records landed 12');
     expect(lines).toContain('log .local-stack/logs/order-service.log');
+  });
+});
+
+describe('live view: clickstream', () => {
+  const scrape = [
+    '# TYPE clickstream_events_total counter',
+    'clickstream_events_total{outcome="published",event_type="PAGE_VIEW",service="clickstream-collector"} 7',
+    'clickstream_events_total{outcome="published",event_type="ADD_TO_CART",service="clickstream-collector"} 2',
+    'clickstream_events_total{outcome="dropped",event_type="",service="clickstream-collector"} 3',
+    'clickstream_events_total{outcome="invalid",event_type="",service="clickstream-collector"} 1',
+    'clickstream_requests_total{outcome="throttled",service="clickstream-collector"} 4',
+    'clickstream_requests_total{outcome="ok",service="clickstream-collector"} 9',
+    'clickstream_events_total_other{outcome="published"} 100',
+  ].join('\n');
+
+  it('sums one metric by one label, ignoring metrics that only share its prefix', () => {
+    expect(sumByLabel(scrape, 'clickstream_events_total', 'outcome')).toEqual(new Map([['published', 9], ['dropped', 3], ['invalid', 1]]));
+  });
+
+  it('reads the collector counters and shows them with the demo shop address', () => {
+    const c = clickstreamSnapshot(scrape, 'http://127.0.0.1:3004/shop', 2.5);
+    expect(c).toEqual({ published: 9, byType: { PAGE_VIEW: 7, ADD_TO_CART: 2 }, invalid: 1, dropped: 3, failed: 0, throttled: 4, perSecond: 2.5, shopUrl: 'http://127.0.0.1:3004/shop' });
+    const lines = renderView({
+      services: [],
+      metrics: { dlqRecords: 0, recordsIn: 0, recordsOut: 0, lake: { recordsLanded: 0, filesUploaded: 0, hoursClosed: 0, hoursCompacted: 0 }, clickstream: c },
+      startedAt: Date.now(),
+      color: false,
+    }).join('\n');
+    expect(lines).toContain('2.5 events/s   published 9   invalid 1   dropped (bots) 3');
+    expect(lines).toContain('by type: PAGE_VIEW 7, ADD_TO_CART 2');
+    expect(lines).toContain('demo shop: http://127.0.0.1:3004/shop');
   });
 });

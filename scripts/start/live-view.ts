@@ -14,6 +14,57 @@ export interface MetricsSnapshot {
   recordsIn: number;
   recordsOut: number;
   lake: { recordsLanded: number; filesUploaded: number; hoursClosed: number; hoursCompacted: number };
+  /** The clickstream collector's counters (absent when it does not answer). */
+  clickstream?: ClickstreamSnapshot;
+}
+
+export interface ClickstreamSnapshot {
+  /** Events published to Kafka, in total and per event type. */
+  published: number;
+  byType: Record<string, number>;
+  invalid: number;
+  dropped: number;
+  failed: number;
+  throttled: number;
+  /** Published events per second over the last sampling window. */
+  perSecond: number;
+  /** The demo shop's address. */
+  shopUrl: string;
+}
+
+/** `label value → sum` of one metric's samples (other labels summed away), e.g. events by `outcome`. */
+export function sumByLabel(text: string, metric: string, label: string): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(metric)) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!match || match[1] !== metric) continue;
+    const labels = new Map([...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    const key = labels.get(label) ?? '';
+    const value = Number(match[3]);
+    if (Number.isFinite(value)) sums.set(key, (sums.get(key) ?? 0) + value);
+  }
+  return sums;
+}
+
+/**
+ * The collector's counters from its `/metrics` text; `perSecond` comes from the caller, which keeps
+ * the history of `published` over time.
+ */
+export function clickstreamSnapshot(text: string, shopUrl: string, perSecond = 0): ClickstreamSnapshot {
+  const byOutcome = sumByLabel(text, 'clickstream_events_total', 'outcome');
+  // Only published events carry their type.
+  const byType = Object.fromEntries([...sumByLabel(text, 'clickstream_events_total', 'event_type')].filter(([type]) => type !== ''));
+  return {
+    published: byOutcome.get('published') ?? 0,
+    byType,
+    invalid: byOutcome.get('invalid') ?? 0,
+    dropped: byOutcome.get('dropped') ?? 0,
+    failed: byOutcome.get('failed') ?? 0,
+    throttled: sumByLabel(text, 'clickstream_requests_total', 'outcome').get('throttled') ?? 0,
+    perSecond,
+    shopUrl,
+  };
 }
 
 /** Parses the Prometheus text format into `name → sum of all its samples` (labels summed away). */
@@ -84,8 +135,19 @@ export function renderView(input: {
   lines.push('');
   const m = input.metrics;
   lines.push(b('kafka') + `  records in ${m.recordsIn}   out ${m.recordsOut}   DLQ ${m.dlqRecords}`);
+  const c = m.clickstream;
+  if (c) {
+    const types = Object.entries(c.byType)
+      .sort((x, y) => y[1] - x[1])
+      .map(([type, n]) => `${type} ${n}`)
+      .join(', ');
+    lines.push(b('clickstream') + `  ${c.perSecond.toFixed(1)} events/s   published ${c.published}   invalid ${c.invalid}   dropped (bots) ${c.dropped}   failed ${c.failed}   throttled requests ${c.throttled}`);
+    lines.push(`  by type: ${types || '—'}`);
+    lines.push(d(`  demo shop: ${c.shopUrl}  (open it and click: page views, products, search, add to cart, checkout)`));
+  }
   lines.push(b('lake ') + `  records landed ${m.lake.recordsLanded}   segment uploads ${m.lake.filesUploaded}   hours closed ${m.lake.hoursClosed}   compactions ${m.lake.hoursCompacted}`);
   lines.push(d('       npm run lake:status · npm run query -- "select count(*) from orders_order_placed_v1"'));
+  if (c) lines.push(d('       npm run lake:compact -- --topic clickstream.events.v1 --hour <YYYY-MM-DDTHH> · npm run query -- "select eventType, count(*) from clickstream_events_v1 group by all"'));
   if (input.message) lines.push('', input.message);
   return lines;
 }

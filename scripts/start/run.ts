@@ -6,13 +6,16 @@
  * Each service connects as its own SCRAM principal with only its ACLs (`npm run acl:apply`), as in
  * production with IAM; `--plaintext` uses the unauthenticated listener instead.
  *
+ * The clickstream collector serves a demo shop (printed once ready): clicking in it shows events in
+ * the view; the sink lands them with everything else.
+ *
  * Flags: --no-traffic (no generator), --rate <orders/s> (default 5), --plaintext.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { localServiceEnv } from '../acl/local-principals';
-import { renderView, sumMatching, sumSamples, type MetricsSnapshot, type ServiceRow } from './live-view';
+import { clickstreamSnapshot, renderView, sumMatching, sumSamples, type MetricsSnapshot, type ServiceRow } from './live-view';
 import { TrafficGenerator } from './traffic-generator';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -22,7 +25,24 @@ const SERVICES = [
   { name: 'inventory-service', port: 3001 },
   { name: 'fraud-service', port: 3002 },
   { name: 's3-sink', port: 3003 },
+  { name: 'clickstream-collector', port: 3004 },
 ];
+const SHOP_URL = 'http://127.0.0.1:3004/shop';
+/** Events/s in the view: published events over about this long. */
+const RATE_WINDOW_MS = 10_000;
+
+/**
+ * Settings the demo run gives a service unless the user's environment sets them: the sink cuts its
+ * files every 30 s of record time (not 10 min, sized for production files), so the lake trails the
+ * demo by about half a minute.
+ */
+const DEMO_ENV: Record<string, Record<string, string>> = {
+  's3-sink': { SINK_ROTATE_AGE: '30s' },
+};
+
+function demoEnv(service: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(DEMO_ENV[service] ?? {}).filter(([name]) => process.env[name] === undefined));
+}
 const STOP_GRACE_MS = 15_000;
 
 interface Flags {
@@ -57,6 +77,8 @@ class Supervisor {
   readonly rows: ServiceRow[];
   private readonly children = new Map<string, ChildProcess>();
   private stopping = false;
+  /** (time, published clickstream events) samples for the events/s figure. */
+  private readonly clickstreamHistory: Array<{ at: number; published: number }> = [];
   onUnexpectedExit?: (name: string, code: number | null, signal: string | null) => void;
 
   constructor(private readonly plaintext: boolean) {
@@ -70,7 +92,7 @@ class Supervisor {
       // Own process group: Ctrl-C reaches only this supervisor, which stops services in order.
       const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps', row.name, 'main.js')], {
         cwd: ROOT,
-        env: { ...process.env, ...(this.plaintext ? {} : localServiceEnv(row.name)), HTTP_PORT: String(row.port) },
+        env: { ...process.env, ...demoEnv(row.name), ...(this.plaintext ? {} : localServiceEnv(row.name)), HTTP_PORT: String(row.port) },
         stdio: ['ignore', log, log],
         detached: true,
       });
@@ -97,17 +119,19 @@ class Supervisor {
   }
 
   async scrape(): Promise<MetricsSnapshot> {
-    const sums = await Promise.all(
+    const texts = await Promise.all(
       this.rows.map(async (row) => {
         try {
           const res = await fetch(`http://127.0.0.1:${row.port}/metrics`, { signal: AbortSignal.timeout(2000) });
-          return sumSamples(await res.text());
+          return await res.text();
         } catch {
-          return new Map<string, number>();
+          return undefined;
         }
       }),
     );
+    const sums = texts.map((text) => (text === undefined ? new Map<string, number>() : sumSamples(text)));
     const total = (pattern: RegExp) => sums.reduce((acc, s) => acc + sumMatching(s, pattern), 0);
+    const collectorText = texts[this.rows.findIndex((r) => r.name === 'clickstream-collector')];
     return {
       dlqRecords: total(/dlq/i),
       recordsIn: total(/records_in/i),
@@ -118,7 +142,17 @@ class Supervisor {
         hoursClosed: total(/sink_hours_closed/i),
         hoursCompacted: total(/lake_compactions/i),
       },
+      clickstream: collectorText === undefined ? undefined : this.withRate(clickstreamSnapshot(collectorText, SHOP_URL)),
     };
+  }
+
+  private withRate(snapshot: ReturnType<typeof clickstreamSnapshot>): ReturnType<typeof clickstreamSnapshot> {
+    const now = Date.now();
+    this.clickstreamHistory.push({ at: now, published: snapshot.published });
+    while (this.clickstreamHistory.length > 2 && now - this.clickstreamHistory[1].at >= RATE_WINDOW_MS) this.clickstreamHistory.shift();
+    const oldest = this.clickstreamHistory[0];
+    const seconds = (now - oldest.at) / 1000;
+    return { ...snapshot, perSecond: seconds > 0 ? Math.max(0, snapshot.published - oldest.published) / seconds : 0 };
   }
 
   async stopAll(): Promise<void> {
@@ -162,7 +196,9 @@ async function main(): Promise<void> {
     const t = traffic?.stats;
     const services = supervisor.rows.map((r) => `${r.name}=${r.state}`).join(' ');
     const orders = t ? ` placed=${t.placed} confirmed=${t.finals.CONFIRMED ?? 0} rejected=${t.finals.REJECTED ?? 0} cancelled=${t.finals.CANCELLED ?? 0} inFlight=${t.inFlight} errors=${t.httpErrors}` : '';
-    process.stdout.write(`[start] ${services}${orders} dlq=${metrics.dlqRecords} landed=${metrics.lake.recordsLanded}\n`);
+    const c = metrics.clickstream;
+    const clicks = c ? ` clickstream=${c.published} (${c.perSecond.toFixed(1)}/s)` : '';
+    process.stdout.write(`[start] ${services}${orders}${clicks} dlq=${metrics.dlqRecords} landed=${metrics.lake.recordsLanded}\n`);
   };
 
   const shutdown = async (code: number) => {
@@ -213,7 +249,10 @@ async function main(): Promise<void> {
       message = `traffic generator could not start: ${(err as Error).message}`;
     }
   }
-  if (!tty) summary();
+  if (!tty) {
+    process.stdout.write(`[start] demo shop: ${SHOP_URL} (open it in a browser and click; clickstream events show here)\n`);
+    summary();
+  }
 }
 
 void main();
