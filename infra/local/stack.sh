@@ -22,6 +22,8 @@ DOWNLOADS="$STATE/downloads"
 KAFKA_PORT="${LOCAL_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${LOCAL_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_SASL_PORT="${LOCAL_KAFKA_SASL_PORT:-9096}"
+# How long a SCRAM session lives before the client must re-authenticate (kafka.properties.template).
+KAFKA_SASL_REAUTH_MS="${LOCAL_KAFKA_SASL_REAUTH_MS:-60000}"
 REGISTRY_PORT="${LOCAL_REGISTRY_PORT:-8081}"
 REGISTRY_MANAGEMENT_PORT="${LOCAL_REGISTRY_MANAGEMENT_PORT:-18081}"
 S3_PORT="${LOCAL_S3_PORT:-9000}"
@@ -170,6 +172,7 @@ start_kafka() {
   local dir="$STATE/kafka"; mkdir -p "$dir"
   sed -e "s|@PLAINTEXT_PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@SASL_PORT@|$KAFKA_SASL_PORT|g" -e "s|@DATA_DIR@|$dir/data|g" \
+      -e "s|@SASL_REAUTH_MS@|$KAFKA_SASL_REAUTH_MS|g" \
       "$HERE/kafka.properties.template" >"$dir/server.properties"
   local java_opts=(-Xms256m -Xmx1g -Dlog4j2.configurationFile="$HERE/log4j2.properties" -cp "$libs/*")
   if [[ ! -f "$dir/data/meta.properties" ]]; then
