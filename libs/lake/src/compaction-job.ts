@@ -6,7 +6,8 @@ import type { SchemaRegistryConfig } from '@app/config';
 import type { ObjectStore } from '@app/object-store';
 import { compactHour, expireRawSegments, type CompactionProgress, type CompactionResult } from './compaction';
 import { latestReaderSchema } from './compaction-reader';
-import type { CompactionSettings } from './compaction-settings';
+import { compactionDefaults, tableFormatOf, type CompactionSettings } from './compaction-settings';
+import { IcebergCuratedTable } from './iceberg-table';
 
 export interface CompactionJob {
   store: ObjectStore;
@@ -24,13 +25,21 @@ export interface CompactionJobResult extends CompactionResult {
 
 export async function runCompaction(job: CompactionJob, topic: string, hour: string): Promise<CompactionJobResult> {
   const reader = await latestReaderSchema(topic, job.registry);
-  const result = await compactHour(job.store, topic, hour, {
-    reader,
-    eventTimeField: job.eventTimeFields?.[topic],
-    targetFileBytes: job.settings.targetFileBytes,
-    workDir: job.workDir,
-    onProgress: job.onProgress,
-  });
+  const eventTimeField = job.eventTimeFields?.[topic] ?? compactionDefaults.eventTimeField;
+  const table = tableFormatOf(job.settings.tableFormats, topic) === 'iceberg' ? new IcebergCuratedTable(job.store, topic, eventTimeField) : undefined;
+  const compact = (force: boolean) =>
+    compactHour(job.store, topic, hour, {
+      reader,
+      eventTimeField,
+      targetFileBytes: job.settings.targetFileBytes,
+      workDir: job.workDir,
+      onProgress: job.onProgress,
+      table,
+      force,
+    });
+  let result = await compact(false);
+  // Compacted before the topic became an Iceberg table (or its files lack field ids): write it again into the table.
+  if (result.status === 'unchanged' && table && !(await table.hasHour(hour))) result = await compact(true);
   const expired = await expireRawSegments(job.store, topic, job.settings.rawRetentionMs);
   return { ...result, expiredRawSegments: expired.deletedKeys.length };
 }

@@ -19,7 +19,49 @@ export const compactionDefaults = {
   orphanGraceMs: 3_600_000,
 } as const;
 
+/** How a topic's curated hours are published: plain Hive-partitioned Parquet, or also as an Iceberg v2 table. */
+export type TableFormat = 'parquet' | 'iceberg';
+const TABLE_FORMATS: readonly TableFormat[] = ['parquet', 'iceberg'];
+
+/** Table format per topic, and for every other topic. */
+export interface TableFormats {
+  default: TableFormat;
+  topics: Record<string, TableFormat>;
+}
+
+/**
+ * `LAKE_TABLE_FORMAT`: `iceberg` (every topic), or a comma list of `<topic>=<format>` entries, with
+ * an optional bare format for the rest (`orders.order-placed.v1=iceberg,orders.order-rejected.v1=iceberg`).
+ */
+export function parseTableFormats(text: string | undefined): TableFormats | string {
+  const formats: TableFormats = { default: 'parquet', topics: {} };
+  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = part.lastIndexOf('=');
+    const format = (at < 0 ? part : part.slice(at + 1).trim()).toLowerCase() as TableFormat;
+    if (!TABLE_FORMATS.includes(format)) return `unknown table format "${format}" (expected ${TABLE_FORMATS.join(' or ')})`;
+    if (at < 0) formats.default = format;
+    else if (part.slice(0, at).trim() === '') return `"${part}" names no topic`;
+    else formats.topics[part.slice(0, at).trim()] = format;
+  }
+  return formats;
+}
+
+export function tableFormatOf(formats: TableFormats | undefined, topic: string): TableFormat {
+  return formats?.topics[topic] ?? formats?.default ?? 'parquet';
+}
+
 const compactionEnvironment = z.object({
+  LAKE_TABLE_FORMAT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parseTableFormats(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: `${parsed}; e.g. iceberg, or orders.order-placed.v1=iceberg,orders.order-rejected.v1=iceberg` });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   LAKE_COMPACT_TARGET_BYTES: z
     .string()
     .optional()
@@ -49,6 +91,8 @@ const compactionEnvironment = z.object({
 export interface CompactionSettings {
   targetFileBytes: number;
   rawRetentionMs: number;
+  /** Topics whose curated hours are also committed to an Iceberg table (`LAKE_TABLE_FORMAT`); none when absent. */
+  tableFormats?: TableFormats;
 }
 
 /** Reads `LAKE_COMPACT_TARGET_BYTES` and `LAKE_RAW_RETENTION`; throws ConfigError naming each bad one. */
@@ -57,5 +101,9 @@ export function loadCompactionSettings(env: NodeJS.ProcessEnv = process.env): Co
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => ({ variable: i.path.join('.'), message: i.message })));
   }
-  return { targetFileBytes: parsed.data.LAKE_COMPACT_TARGET_BYTES, rawRetentionMs: parsed.data.LAKE_RAW_RETENTION };
+  return {
+    targetFileBytes: parsed.data.LAKE_COMPACT_TARGET_BYTES,
+    rawRetentionMs: parsed.data.LAKE_RAW_RETENTION,
+    ...(env.LAKE_TABLE_FORMAT?.trim() ? { tableFormats: parsed.data.LAKE_TABLE_FORMAT } : {}),
+  };
 }

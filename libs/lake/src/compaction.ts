@@ -23,6 +23,8 @@ import {
 import { hourStartMillis, rawHourPrefix, rawManifestKey, type RawHourManifest } from './manifest';
 import { CuratedParquetWriter } from './parquet-writer';
 import { compactionDefaults } from './compaction-settings';
+import type { CuratedTableCommitter } from './iceberg-table';
+import type { HourCommitResult } from '@app/iceberg';
 
 /** The schema rows are resolved to: the newest one (registry latest, or the catalog's). */
 export interface ReaderSchema {
@@ -44,6 +46,14 @@ export interface CompactionOptions {
   orphanGraceMs?: number;
   now?: () => number;
   onProgress?: (event: CompactionProgress) => void;
+  /**
+   * The table format's commit (Iceberg): the Parquet files get its field ids, the hour is committed
+   * before the curated manifest switches, and superseded files stay for the table's older snapshots
+   * (lake:maintain removes them once no snapshot references them).
+   */
+  table?: CuratedTableCommitter;
+  /** Compact even when the inputs are unchanged (an hour the table does not have yet). */
+  force?: boolean;
 }
 
 export type CompactionProgress =
@@ -58,6 +68,8 @@ export interface CompactionResult {
   manifest: CuratedManifest;
   /** Superseded and orphaned curated files deleted after the switch. */
   deletedKeys: string[];
+  /** The table commit, when the topic is an Iceberg table. */
+  tableCommit?: HourCommitResult;
   timings: { readMillis: number; decodeMillis: number; writeMillis: number; copyMillis: number; uploadMillis: number };
 }
 
@@ -120,7 +132,7 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
     }
   }
   const present = [...listed.values()].map((o) => ({ key: o.key, bytes: o.size }));
-  if (previous && sameSources(previous.sources, [...expired, ...present])) {
+  if (previous && !options.force && sameSources(previous.sources, [...expired, ...present])) {
     return { status: 'unchanged', manifest: previous, deletedKeys: [], timings };
   }
 
@@ -130,7 +142,9 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
   progress({ step: 'inputs', segments: toRead.length, lateSegments, carriedOverFiles: carryOver?.files.length ?? 0 });
 
   const runId = `${new Date(now()).toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomUUID().slice(0, 8)}`;
+  const prepared = options.table ? await options.table.prepare(options.reader.schema) : undefined;
   const writer = new CuratedParquetWriter(options.reader.schema, {
+    fieldIds: prepared?.duckdbFieldIds,
     eventTimeField,
     dedupField,
     targetFileBytes: options.targetFileBytes ?? compactionDefaults.targetFileBytes,
@@ -195,6 +209,7 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
 
     started = performance.now();
     const files: CuratedFile[] = [];
+    const committed: { key: string; localPath: string; bytes: number }[] = [];
     for (const file of written.files) {
       const body = readFileSync(file.path);
       const digest = createHash('sha256').update(body).digest();
@@ -204,6 +219,7 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
       if (!stored || stored.size !== body.length) {
         throw new CompactionVerificationError(`${key} is ${stored?.size ?? 'missing'} bytes in the store after upload, wrote ${body.length}`);
       }
+      committed.push({ key, localPath: file.path, bytes: body.length });
       files.push({
         key,
         rows: file.rows,
@@ -245,6 +261,10 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
         .map((r): OffsetRange => ({ partition: r.partition, firstOffset: String(r.first), lastOffset: String(r.last), rows: r.rows })),
       ...(carryOver ? { carriedOverRows: carried, expiredSources: expired } : {}),
     };
+    // The table commit comes before the manifest: a crash between the two re-compacts the hour, and
+    // that overwrite replaces whatever the table holds for it.
+    const tableCommit =
+      options.table && prepared ? await options.table.commitHour(hour, committed, prepared, { 'securecart.compaction-id': runId }) : undefined;
     const manifestKey = curatedManifestKey(topic, hour);
     await store.put(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2)), { contentType: 'application/json' });
 
@@ -256,10 +276,11 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
       const orphan = o.key.endsWith('.parquet') && !keep.has(o.key) && (o.lastModified?.getTime() ?? now()) < now() - grace;
       if (orphan) superseded.add(o.key);
     }
-    const deletedKeys = [...superseded];
+    // Iceberg's older snapshots still reference superseded files (time travel): lake:maintain expires them.
+    const deletedKeys = options.table ? [] : [...superseded];
     if (deletedKeys.length > 0) await store.delete(deletedKeys);
     progress({ step: 'switched', manifestKey, deleted: deletedKeys.length });
-    return { status: 'compacted', manifest, deletedKeys, timings };
+    return { status: 'compacted', manifest, deletedKeys, tableCommit, timings };
   } finally {
     writer.dispose();
   }

@@ -5,8 +5,10 @@ export { compactHour, expireRawSegments, HourNotClosedError, CompactionVerificat
 export type { CompactionOptions, CompactionProgress, CompactionResult, ReaderSchema } from './compaction';
 export { RawSegmentDecoder, RawSegmentError } from './compaction-input';
 export type { RawRow } from './compaction-input';
-export { compactionDefaults, loadCompactionSettings } from './compaction-settings';
-export type { CompactionSettings } from './compaction-settings';
+export { compactionDefaults, loadCompactionSettings, parseTableFormats, tableFormatOf } from './compaction-settings';
+export type { CompactionSettings, TableFormat, TableFormats } from './compaction-settings';
+export { curatedIcebergFields, curatedTableRef, IcebergCuratedTable } from './iceberg-table';
+export type { CuratedTableCommitter, PreparedIcebergWrite } from './iceberg-table';
 export { CURATED_MANIFEST_VERSION, curatedHourPrefix, curatedManifestKey, hourOfKey, readCuratedManifest } from './curated-manifest';
 export type { CuratedFile, CuratedManifest, CuratedSource, OffsetRange } from './curated-manifest';
 export { LINEAGE_COLUMNS, columnType, eventColumns, tableNameOf } from './parquet-columns';

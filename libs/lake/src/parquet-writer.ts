@@ -26,6 +26,8 @@ export interface CuratedWriteOptions {
   workDir?: string;
   /** NDJSON bytes per chunk handed to DuckDB while decoding goes on; Infinity loads once at the end. */
   stagingChunkBytes?: number;
+  /** DuckDB `FIELD_IDS` value giving every column its Iceberg field id (Iceberg tables only). */
+  fieldIds?: string;
 }
 
 export interface WrittenParquetFile {
@@ -246,7 +248,7 @@ export class CuratedParquetWriter {
         `WHERE ${identity} IN (SELECT ${identity} FROM staged GROUP BY ALL HAVING count(*) > 1)) WHERE rank > 1) ` +
         `ORDER BY ${ident(eventTimeField)}, "_partition", "_offset") TO ${sqlString(outDir)} ` +
         `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows}, FILE_SIZE_BYTES ${Math.max(1, Math.floor(targetFileBytes))}, ` +
-        `FILENAME_PATTERN ${sqlString(`part-${runId}-{i}`)})`,
+        `FILENAME_PATTERN ${sqlString(`part-${runId}-{i}`)}${this.options.fieldIds ? `, FIELD_IDS ${this.options.fieldIds}` : ''})`,
     );
     const copyMillis = performance.now() - started;
     const names = readdirSync(outDir)

@@ -1,0 +1,34 @@
+import { ConfigError } from '@app/config';
+import { loadCompactionSettings, parseTableFormats, tableFormatOf } from './compaction-settings';
+
+describe('LAKE_TABLE_FORMAT', () => {
+  it('is off (plain Parquet) unless set', () => {
+    const settings = loadCompactionSettings({});
+    expect(settings.tableFormats).toBeUndefined();
+    expect(tableFormatOf(settings.tableFormats, 'orders.order-placed.v1')).toBe('parquet');
+  });
+
+  it('takes one format for every topic, or per topic with a default for the rest', () => {
+    const all = loadCompactionSettings({ LAKE_TABLE_FORMAT: 'iceberg' }).tableFormats;
+    expect(tableFormatOf(all, 'orders.order-placed.v1')).toBe('iceberg');
+    const some = parseTableFormats('orders.order-placed.v1=iceberg, orders.order-rejected.v1 = Iceberg');
+    expect(some).toEqual({ default: 'parquet', topics: { 'orders.order-placed.v1': 'iceberg', 'orders.order-rejected.v1': 'iceberg' } });
+    expect(tableFormatOf(some as never, 'clicks.page-viewed.v1')).toBe('parquet');
+    const except = parseTableFormats('iceberg,clicks.page-viewed.v1=parquet');
+    expect(tableFormatOf(except as never, 'clicks.page-viewed.v1')).toBe('parquet');
+    expect(tableFormatOf(except as never, 'orders.order-placed.v1')).toBe('iceberg');
+  });
+
+  it('names the variable when a format is unknown or a topic is missing', () => {
+    for (const bad of ['delta', 'orders.order-placed.v1=hudi', '=iceberg']) {
+      let error: unknown;
+      try {
+        loadCompactionSettings({ LAKE_TABLE_FORMAT: bad });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain('LAKE_TABLE_FORMAT');
+    }
+  });
+});
