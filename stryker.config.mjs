@@ -12,7 +12,12 @@ const LOGIC_FILES = {
   runtime: ['errors', 'handler', 'dead-letter', 'co-partitioned-assigner', 'task-store', 'trace-context'],
   lake: ['manifest', 'raw-segment', 'hour-close', 'compaction'],
 };
-const mutated = LOGIC_FILES[lib]?.map((f) => `libs/${lib}/src/${f}.ts`) ?? [`libs/${lib}/src/**/*.ts`];
+// MUTATION_FILES=hour-close,manifest narrows a run to those files of the lib (and to the specs named
+// after them, e.g. hour-close.spec.ts and hour-close.mutation.spec.ts): a quick check of new tests.
+const only = process.env.MUTATION_FILES?.split(',').filter(Boolean);
+const files = only ?? LOGIC_FILES[lib];
+const mutated = files?.map((f) => `libs/${lib}/src/${f}.ts`) ?? [`libs/${lib}/src/**/*.ts`];
+const specs = only?.map((f) => `<rootDir>/libs/${lib}/src/${f}{,.*,-*}.spec.ts`) ?? [`<rootDir>/libs/${lib}/src/**/*.spec.ts`];
 
 // What is not worth mutating: re-export barrels and code generated from schemas/*.avsc (its generator
 // is tested in scripts/schemas, and the schemas themselves by libs/contracts' schema tests).
@@ -43,7 +48,7 @@ export default {
       moduleNameMapper: { '^@app/(.*)$': '<rootDir>/libs/$1/src' },
       // The lib's unit specs only (never its e2e-spec files, which need the stack), plus unit tests kept
       // outside a lib its owner works on (test/mutation/<lib>/).
-      testMatch: [`<rootDir>/libs/${lib}/src/**/*.spec.ts`, `<rootDir>/test/mutation/${lib}/**/*.spec.ts`],
+      testMatch: [...specs, `<rootDir>/test/mutation/${lib}/**/*.spec.ts`],
     },
   },
   coverageAnalysis: 'perTest',
