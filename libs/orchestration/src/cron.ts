@@ -101,8 +101,8 @@ export class CronSchedule {
 
 /**
  * Calls `job` at every time the schedule fires until stopped. A run that overruns the next fire time
- * is not started twice: the next fire is computed after the run ends (missed fires are skipped, and
- * the job itself catches up, e.g. a daily batch builds every day not built yet).
+ * is not started twice: the next fire is computed after the run ends, so fires missed meanwhile are
+ * skipped (a day they would have built can be run by hand: `npm run batch:run -- ... --from/--to`).
  */
 export class CronScheduler {
   private stopped = false;
