@@ -1,5 +1,5 @@
 export * from './generated';
-export { topics, allTopics, topicByName, DLQ_PARTITIONS, DLQ_RETENTION_MS } from './topic-catalog';
+export { topics, allTopics, topicByName, recordKeyOf, DLQ_PARTITIONS, DLQ_RETENTION_MS } from './topic-catalog';
 export type { TopicDefinition, TopicKey, EventOf, CleanupPolicy } from './topic-catalog';
 export { topicLayout, catalogLayout } from './topic-specs';
 export { exampleEvents } from './examples';

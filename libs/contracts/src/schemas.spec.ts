@@ -1,6 +1,6 @@
 import { decimal } from '@app/codec';
 import { exampleEvents } from './examples';
-import { topics, type TopicKey } from './topic-catalog';
+import { recordKeyOf, topics, type TopicKey } from './topic-catalog';
 
 type Mutation = [description: string, mutate: (event: Record<string, unknown>) => void];
 
@@ -103,14 +103,17 @@ describe('topic catalog', () => {
     }
   });
 
-  it('keys every topic by a field its schema has', () => {
+  it('keys every topic by fields its schema has, starting with keyField', () => {
     for (const topic of Object.values(topics)) {
       const fields = JSON.parse(topic.schema.json).fields.map((f: { name: string }) => f.name);
-      expect(fields).toContain(topic.keyField);
+      expect(fields).toEqual(expect.arrayContaining([...topic.keyFields]));
+      expect(topic.keyFields[0]).toBe(topic.keyField);
     }
   });
 
-  it('compacts the stock level topic by SKU', () => {
-    expect(topics.stockLevel).toMatchObject({ cleanupPolicy: 'compact', keyField: 'sku', retentionMs: -1 });
+  it('compacts the stock level topic by sku@warehouseId (one count per warehouse)', () => {
+    expect(topics.stockLevel).toMatchObject({ cleanupPolicy: 'compact', keyField: 'sku', keyFields: ['sku', 'warehouseId'], retentionMs: -1 });
+    expect(recordKeyOf(topics.stockLevel, { sku: 'SKU-1', warehouseId: 'WH-2' })).toBe('SKU-1@WH-2');
+    expect(recordKeyOf(topics.orderPlaced, { orderId: 'o-1' })).toBe('o-1');
   });
 });

@@ -36,8 +36,13 @@ export type CleanupPolicy = 'delete' | 'compact';
 export interface TopicDefinition<T extends EventEnvelope = EventEnvelope> {
   /** `<domain>.<event-name>.v<major>`; a breaking change is a new major, i.e. a new topic. */
   readonly name: string;
-  /** Field of the value whose string form is the record key (partitioning and compaction). */
+  /**
+   * Field of the value the record key starts with: the whole key when `keyFields` has only this field,
+   * else its first part (partitioning and compaction go by the full key, see `recordKeyOf`).
+   */
   readonly keyField: keyof T & string;
+  /** Every field of the key, in order; the key is their string forms joined with `@`. */
+  readonly keyFields: readonly (keyof T & string)[];
   readonly schema: AvroSchema;
   readonly partitions: number;
   readonly cleanupPolicy: CleanupPolicy;
@@ -52,9 +57,22 @@ export const DLQ_PARTITIONS = 3;
 export const DLQ_RETENTION_MS = 14 * DAY_MS;
 
 function topic<T extends EventEnvelope>(
-  definition: Omit<TopicDefinition<T>, 'schema' | 'dlq'> & { schema: object },
+  definition: Omit<TopicDefinition<T>, 'schema' | 'dlq' | 'keyFields'> & { schema: object; keyFields?: readonly (keyof T & string)[] },
 ): TopicDefinition<T> {
-  return { ...definition, schema: avroSchema(definition.schema), dlq: `${definition.name}.dlq` };
+  const keyFields = definition.keyFields ?? [definition.keyField];
+  if (keyFields[0] !== definition.keyField) throw new Error(`${definition.name}: keyFields must start with keyField`);
+  return { ...definition, keyFields, schema: avroSchema(definition.schema), dlq: `${definition.name}.dlq` };
+}
+
+/** The record key of `value` (an event, or just its key fields) on `topic`: key fields joined with `@`. */
+export function recordKeyOf<T extends EventEnvelope>(topic: TopicDefinition<T>, value: { readonly [K in keyof T & string]?: unknown }): string {
+  return topic.keyFields
+    .map((field) => {
+      const part = value[field];
+      if (part === undefined || part === null) throw new Error(`${topic.name}: key field ${field} missing`);
+      return String(part);
+    })
+    .join('@');
 }
 
 /** The single list of the platform's topics. Names never change; a new major is a new entry. */
@@ -97,12 +115,14 @@ export const topics = {
   }),
   stockLevel: topic<StockLevelChanged>({
     name: 'inventory.stock-level.v1',
+    // One count per warehouse: `sku@warehouseId`, so compaction keeps every warehouse's latest count.
     keyField: 'sku',
+    keyFields: ['sku', 'warehouseId'],
     schema: StockLevelChangedSchema,
     partitions: 6,
     cleanupPolicy: 'compact',
     retentionMs: -1,
-    description: 'Latest stock level per SKU (compacted).',
+    description: 'Latest stock level per SKU and warehouse (compacted, keyed sku@warehouseId).',
   }),
   stockReserved: topic<StockReserved>({
     name: 'inventory.stock-reserved.v1',

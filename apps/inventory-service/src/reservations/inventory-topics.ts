@@ -1,3 +1,4 @@
+import { recordKeyOf, topics } from '@app/contracts';
 import type { ReserveReply, SkuRequest } from './sku-ledger';
 
 /**
@@ -12,7 +13,7 @@ export const INVENTORY_PARTITIONS = 6;
 export type SkuRequestMessage = SkuRequest & { sku: string };
 export type SkuReplyMessage = ReserveReply;
 
-/** `inventory.stock-level.v1` key: one compacted record per SKU and warehouse (see the README). */
+/** `inventory.stock-level.v1` key: one compacted record per SKU and warehouse, as the catalog defines it. */
 export function stockLevelKey(sku: string, warehouseId: string): string {
-  return `${sku}@${warehouseId}`;
+  return recordKeyOf(topics.stockLevel, { sku, warehouseId });
 }
