@@ -4,14 +4,16 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ClickstreamEvent } from '@app/contracts';
+import type { ClickstreamEvent, UserAgentClass } from '@app/contracts';
 import { Admission } from './admission';
 import { batchFormatOf, BatchRejectedError, isGzip, MalformedLine, parseBatch, readBatchBody } from './batch-body';
 import { checkRecord, type RecordError } from './clickstream-input';
 import type { PublishResult } from './clickstream-publisher';
 import type { CollectorMetrics } from './collector-metrics';
 import type { CollectorSettings } from './collector-settings';
-import { filterEvent } from './event-filter';
+import { classifyUserAgent, filterEvent } from './event-filter';
+
+const UA_CACHE_SIZE = 1_000;
 
 /** One record's result: where it was written, why it failed, or that the filter dropped it on purpose. */
 export type RecordResult = PublishResult | { dropped: 'BOT_USER_AGENT' };
@@ -37,6 +39,18 @@ const isError = (r: RecordResult): r is RecordError => 'errorCode' in r;
 
 export class ClickstreamIngest {
   readonly admission: Admission;
+  /** User agent → class, remembered: a few user agents send most events, and the patterns cost more than the event. */
+  private readonly uaClasses = new Map<string, UserAgentClass>();
+  private readonly classify = (userAgent: string | undefined): UserAgentClass => {
+    if (userAgent === undefined) return 'UNKNOWN';
+    let uaClass = this.uaClasses.get(userAgent);
+    if (uaClass === undefined) {
+      uaClass = classifyUserAgent(userAgent, this.settings.filter.botUserAgents);
+      if (this.uaClasses.size >= UA_CACHE_SIZE) this.uaClasses.delete(this.uaClasses.keys().next().value!);
+      this.uaClasses.set(userAgent, uaClass);
+    }
+    return uaClass;
+  };
 
   constructor(
     private readonly settings: CollectorSettings,
@@ -97,6 +111,7 @@ export class ClickstreamIngest {
     const publishIndex: number[] = [];
     const context = {
       userAgent: req.headers['user-agent'],
+      classify: this.classify,
       now: started,
       maxFutureSkewMs: this.settings.maxFutureSkewMs,
       botUserAgents: this.settings.filter.botUserAgents,
@@ -129,18 +144,23 @@ export class ClickstreamIngest {
     let failed = 0;
     let unavailable = 0;
     let ok = 0;
+    // Counted per request, then added once per label set: a labelled inc per event costs more than the event.
+    const outcomes = new Map<string, number>();
+    const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     for (const r of results) {
       if (isError(r)) {
         failed++;
         if (r.errorCode === 'ServiceUnavailable') unavailable++;
-        this.metrics.events.inc({ outcome: r.errorCode === 'ServiceUnavailable' || r.errorCode === 'InternalFailure' ? 'failed' : 'invalid', event_type: '' });
-      } else if ('dropped' in r) {
-        this.metrics.events.inc({ outcome: 'dropped', event_type: '' });
-      } else ok++;
+        count(r.errorCode === 'ServiceUnavailable' || r.errorCode === 'InternalFailure' ? 'failed' : 'invalid');
+      } else if ('dropped' in r) count('dropped');
+      else ok++;
     }
+    const publishedByType = new Map<string, number>();
     published.forEach((r, k) => {
-      if (!isError(r)) this.metrics.events.inc({ outcome: 'published', event_type: sent[k].eventType });
+      if (!isError(r)) publishedByType.set(sent[k].eventType, (publishedByType.get(sent[k].eventType) ?? 0) + 1);
     });
+    for (const [outcome, n] of outcomes) this.metrics.events.inc({ outcome, event_type: '' }, n);
+    for (const [eventType, n] of publishedByType) this.metrics.events.inc({ outcome: 'published', event_type: eventType }, n);
     if (ok > 0) this.metrics.batchEvents.observe(ok);
     const body: PutRecordsAnswer = { failedRecordCount: failed, records: results };
     // Nothing written and Kafka (or the registry) was the reason: the whole batch is worth retrying later.

@@ -21,6 +21,8 @@ export type CheckedRecord = { ok: true; event: ClickstreamEvent } | ({ ok: false
 export interface InputContext {
   /** The request's User-Agent header; a record's own `userAgent` wins (server-side forwarders). */
   userAgent?: string;
+  /** Classifies a user agent; the ingest passes a cached one (a batch shares one user agent). */
+  classify?: (userAgent: string | undefined) => UserAgentClass;
   now: number;
   maxFutureSkewMs: number;
   botUserAgents: ReadonlyArray<string | RegExp>;
@@ -47,6 +49,7 @@ const MAX = { sessionId: 128, customerId: 128, productSku: 128, searchQuery: 256
 
 /** A path without query string or fragment (the schema keeps the path only); full URLs are reduced to their path. */
 export function pagePath(value: string): string {
+  if (value.charCodeAt(0) === 47 /* / */ && value.indexOf('?') < 0 && value.indexOf('#') < 0) return value; // the common case, no allocation
   let path = value;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     try {
@@ -60,6 +63,7 @@ export function pagePath(value: string): string {
 
 /** The referring host only (the schema keeps the host): `https://www.example.com/a?b` → `www.example.com`. */
 export function referrerHost(value: string): string {
+  if (/^[a-z0-9.-]+$/i.test(value)) return value; // already a host: no URL parse
   try {
     return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`).hostname || value;
   } catch {
@@ -83,8 +87,9 @@ export function checkRecord(raw: unknown, ctx: InputContext): CheckedRecord {
   }
   const r = raw as Record<string, unknown>;
   const problems: string[] = [];
-  const unknown = Object.keys(r).filter((k) => !WIRE_FIELDS.has(k));
-  if (unknown.length > 0) problems.push(`unknown field(s) ${unknown.join(', ')}`);
+  let unknown: string[] | undefined;
+  for (const k in r) if (!WIRE_FIELDS.has(k)) (unknown ??= []).push(k);
+  if (unknown) problems.push(`unknown field(s) ${unknown.join(', ')}`);
 
   const text = (field: keyof typeof MAX, required: boolean): string | null => {
     const v = r[field];
@@ -131,7 +136,7 @@ export function checkRecord(raw: unknown, ctx: InputContext): CheckedRecord {
   if (problems.length > 0) return { ok: false, errorCode: 'InvalidEvent', errorMessage: problems.join('; ') };
 
   // A declared BOT or APP class stands; otherwise the user agent decides (a bot never passes as a browser).
-  const derived = classifyUserAgent(userAgent, ctx.botUserAgents);
+  const derived = ctx.classify ? ctx.classify(userAgent) : classifyUserAgent(userAgent, ctx.botUserAgents);
   const userAgentClass: UserAgentClass =
     derived === 'BOT' || declaredClass === undefined || declaredClass === 'UNKNOWN' ? derived : (declaredClass as UserAgentClass);
   return {
