@@ -9,6 +9,8 @@ export { compactionDefaults, loadCompactionSettings, parseTableFormats, tableFor
 export type { CompactionSettings, TableFormat, TableFormats } from './compaction-settings';
 export { curatedIcebergFields, curatedTableRef, IcebergCuratedTable } from './iceberg-table';
 export type { CuratedTableCommitter, PreparedIcebergWrite } from './iceberg-table';
+export { icebergMaintenanceDefaults, loadIcebergMaintenanceSettings } from './iceberg-maintenance-settings';
+export type { IcebergMaintenanceSettings } from './iceberg-maintenance-settings';
 export { CURATED_MANIFEST_VERSION, curatedHourPrefix, curatedManifestKey, hourOfKey, readCuratedManifest } from './curated-manifest';
 export type { CuratedFile, CuratedManifest, CuratedSource, OffsetRange } from './curated-manifest';
 export { LINEAGE_COLUMNS, columnType, eventColumns, tableNameOf } from './parquet-columns';

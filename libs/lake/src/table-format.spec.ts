@@ -1,5 +1,6 @@
 import { ConfigError } from '@app/config';
 import { loadCompactionSettings, parseTableFormats, tableFormatOf } from './compaction-settings';
+import { icebergMaintenanceDefaults, loadIcebergMaintenanceSettings } from './iceberg-maintenance-settings';
 
 describe('LAKE_TABLE_FORMAT', () => {
   it('is off (plain Parquet) unless set', () => {
@@ -30,5 +31,20 @@ describe('LAKE_TABLE_FORMAT', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as Error).message).toContain('LAKE_TABLE_FORMAT');
     }
+  });
+});
+
+describe('lake:maintain settings', () => {
+  it('defaults to Iceberg’s own retention and grace, and reads units', () => {
+    expect(loadIcebergMaintenanceSettings({})).toEqual(icebergMaintenanceDefaults);
+    expect(loadIcebergMaintenanceSettings({ LAKE_ICEBERG_SNAPSHOT_RETENTION: '2h', LAKE_ICEBERG_RETAIN_LAST: '3', LAKE_ICEBERG_MERGE_MANIFESTS_MIN: '0' })).toMatchObject({
+      snapshotRetentionMs: 7_200_000,
+      retainLast: 3,
+      mergeManifestsMin: 0,
+    });
+  });
+
+  it('names every bad variable', () => {
+    expect(() => loadIcebergMaintenanceSettings({ LAKE_ICEBERG_ORPHAN_GRACE: 'soon', LAKE_ICEBERG_RETAIN_LAST: '0' })).toThrow(/LAKE_ICEBERG_ORPHAN_GRACE[\s\S]*LAKE_ICEBERG_RETAIN_LAST|LAKE_ICEBERG_RETAIN_LAST[\s\S]*LAKE_ICEBERG_ORPHAN_GRACE/);
   });
 });
