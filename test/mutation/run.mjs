@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /* global process, console */
 // npm run test:mutation [-- [--lib] <lib> ...] — StrykerJS over each lib in turn (the core libs fastest
-// first, then the later ones), at the lowest CPU priority with one test runner, then one score line per
-// lib. Not part of CI: on two cores a full run takes far longer than the suite.
+// first, then the later ones), at a low CPU priority (nice 10, MUTATION_NICE to change) with one test
+// runner, then one score line per lib. Not part of CI: on two cores a full run takes far longer than
+// the suite.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,7 @@ const CORE_LIBS = ['config', 'kafka', 'contracts', 'codec'];
 const LATER_LIBS = ['runtime', 'lake'];
 const ALL_LIBS = [...CORE_LIBS, ...LATER_LIBS];
 const TARGET = 80;
+const NICENESS = process.env.MUTATION_NICE ?? '10';
 // `--lib x` and a bare `x` mean the same; `--lib=x` too.
 const requested = process.argv.slice(2).flatMap((arg) => (arg === '--lib' ? [] : [arg.replace(/^--lib=/, '')]));
 const libs = requested.length > 0 ? requested : ALL_LIBS;
@@ -43,7 +45,7 @@ if (unknown.length > 0) {
 const results = [];
 for (const lib of libs) {
   const started = Date.now();
-  const run = spawnSync('nice', ['-n', '19', join(ROOT, 'node_modules/.bin/stryker'), 'run', 'stryker.config.mjs'], {
+  const run = spawnSync('nice', ['-n', NICENESS, join(ROOT, 'node_modules/.bin/stryker'), 'run', 'stryker.config.mjs'], {
     cwd: ROOT,
     env: { ...process.env, MUTATION_LIB: lib },
     stdio: 'inherit',
