@@ -10,11 +10,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { avroSchema, decimal, type AvroSchema } from '@app/codec';
+import { avroSchema, decimal, registryAuthHeaders, valueSubject, type AvroSchema } from '@app/codec';
 import { loadConfig } from '@app/config';
 import { exampleEvents, topics } from '@app/contracts';
 import { FileSystemCatalog, maintainTable, type LoadedTable } from '@app/iceberg';
-import { compactHour, curatedTableRef, IcebergCuratedTable, rawHourPrefix } from '@app/lake';
+import { compactionDefaults, curatedTableRef, parseTableFormats, rawHourPrefix, runCompaction, type TableFormats } from '@app/lake';
 import { createObjectStore, type ObjectStore } from '@app/object-store';
 import { uniqueName } from '@app/testing';
 import { encodeRawSegment, type FixtureRow } from '../../lake/test/compaction-fixtures';
@@ -80,8 +80,18 @@ describe.each(['s3', 'file'] as const)('Iceberg tables on %s read by pyiceberg a
     landed.set(hour, files);
     await store.put(`${rawHourPrefix(topic, hour)}_manifest.json`, Buffer.from(JSON.stringify({ topic, hour, files })));
   }
-  const compact = (hour: string, reader: AvroSchema = v1) =>
-    compactHour(store, topic, hour, { reader: { schema: reader }, workDir: tempDir, table: new IcebergCuratedTable(store, topic, 'occurredAt') });
+  /** Registers the reader schema as the topic's latest, then compacts the way the sink's worker does. */
+  async function compact(hour: string, reader: AvroSchema = v1) {
+    const response = await fetch(`${config.schemaRegistry.url.replace(/\/+$/, '')}/subjects/${encodeURIComponent(valueSubject(topic))}/versions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json', ...registryAuthHeaders(config.schemaRegistry) },
+      body: JSON.stringify({ schema: reader.json }),
+    });
+    expect(response.status).toBe(200);
+    const tableFormats = parseTableFormats(`${topic}=iceberg`) as TableFormats;
+    const settings = { targetFileBytes: compactionDefaults.targetFileBytes, rawRetentionMs: compactionDefaults.rawRetentionMs, tableFormats };
+    return runCompaction({ store, registry: config.schemaRegistry, settings, workDir: tempDir }, topic, hour);
+  }
   const load = async (): Promise<LoadedTable> => (await new FileSystemCatalog(store).load(curatedTableRef(topic)))!;
   function read(request: Record<string, unknown>): Facts {
     const s3 = kind === 's3' ? { endpoint: config.objectStore.endpoint, accessKeyId: config.objectStore.credentials?.accessKeyId, secretAccessKey: config.objectStore.credentials?.secretAccessKey, region: config.objectStore.region } : undefined;

@@ -26,7 +26,10 @@ export interface CompactionJobResult extends CompactionResult {
 export async function runCompaction(job: CompactionJob, topic: string, hour: string): Promise<CompactionJobResult> {
   const reader = await latestReaderSchema(topic, job.registry);
   const eventTimeField = job.eventTimeFields?.[topic] ?? compactionDefaults.eventTimeField;
-  const table = tableFormatOf(job.settings.tableFormats, topic) === 'iceberg' ? new IcebergCuratedTable(job.store, topic, eventTimeField) : undefined;
+  // A topic that already is an Iceberg table stays one even where LAKE_TABLE_FORMAT is not set (e.g. a
+  // manual lake:compact): plain compaction would delete files the table's snapshots still reference.
+  const iceberg = new IcebergCuratedTable(job.store, topic, eventTimeField);
+  const table = tableFormatOf(job.settings.tableFormats, topic) === 'iceberg' || (await iceberg.exists()) ? iceberg : undefined;
   const compact = (force: boolean) =>
     compactHour(job.store, topic, hour, {
       reader,

@@ -109,6 +109,10 @@ export class IcebergCuratedTable implements CuratedTableCommitter {
     return this.table.commitHour({ hour, files: dataFiles, schema: prepared.schema, summary });
   }
 
+  async exists(): Promise<boolean> {
+    return (await this.table.load()) !== undefined;
+  }
+
   async hasHour(hour: string): Promise<boolean> {
     const loaded = await this.table.load();
     const snapshot = loaded && currentSnapshot(loaded.metadata);
