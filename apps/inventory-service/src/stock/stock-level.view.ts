@@ -53,6 +53,9 @@ export class StockLevelView implements OnApplicationBootstrap, OnApplicationShut
 
   private async tail(): Promise<void> {
     const deserializer = this.codec.deserializerFor<StockLevelChanged>(topics.stockLevel.schema);
+    // A group of its own per instance (nothing committed): every instance reads the whole topic.
+    // These groups do not pile up: nothing is ever committed, so once the instance leaves, the broker's
+    // periodic cleanup (offsets.retention.check.interval.ms, 10 min) deletes the empty, offset-less group.
     this.consumer = this.kafka.consumer({
       groupId: `inventory-service.view-${randomUUID()}`,
       readUncommitted: false,

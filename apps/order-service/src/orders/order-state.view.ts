@@ -58,6 +58,8 @@ export class OrderStateView implements OnApplicationBootstrap, OnApplicationShut
       await admin.disconnect();
     }
     // A group of its own per instance (nothing committed): every instance reads the whole topic.
+    // These groups do not pile up: nothing is ever committed, so once the instance leaves, the broker's
+    // periodic cleanup (offsets.retention.check.interval.ms, 10 min) deletes the empty, offset-less group.
     this.consumer = this.kafka.consumer({
       groupId: `order-service.view-${randomUUID()}`,
       readUncommitted: false,
