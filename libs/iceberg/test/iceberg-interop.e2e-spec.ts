@@ -14,7 +14,7 @@ import { avroSchema, decimal, registryAuthHeaders, valueSubject, type AvroSchema
 import { loadConfig } from '@app/config';
 import { exampleEvents, topics } from '@app/contracts';
 import { FileSystemCatalog, maintainTable, type LoadedTable } from '@app/iceberg';
-import { compactionDefaults, curatedTableRef, parseTableFormats, rawHourPrefix, runCompaction, type TableFormats } from '@app/lake';
+import { compactHour, compactionDefaults, curatedTableRef, IcebergCuratedTable, parseTableFormats, rawHourPrefix, runCompaction, type TableFormats } from '@app/lake';
 import { createObjectStore, type ObjectStore } from '@app/object-store';
 import { uniqueName } from '@app/testing';
 import { encodeRawSegment, type FixtureRow } from '../../lake/test/compaction-fixtures';
@@ -59,6 +59,56 @@ interface Facts {
   filtered?: { files: number; rows: number };
   duckdb: { rows: number; distinct: number; types: Record<string, string>; grand_total: string; at?: Record<string, number> };
 }
+
+describe('every catalog topic and every column shape as an Iceberg table (file://)', () => {
+  it('compacts each example event into a table pyiceberg and DuckDB read in full', async () => {
+    const tempDir = mkdtempSync(join(tmpdir(), 'iceberg-shapes-'));
+    try {
+      const store = createObjectStore(pathToFileURL(tempDir).toString() + '/', config.objectStore);
+      const odd = avroSchema({
+        type: 'record',
+        name: 'Odd',
+        namespace: 'com.securecart.test',
+        fields: [
+          { name: 'eventId', type: 'string' },
+          { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+          { name: 'blob', type: 'bytes' },
+          { name: 'hash', type: { type: 'fixed', name: 'Hash', size: 4 } },
+          { name: 'attributes', type: { type: 'map', values: 'string' } },
+          { name: 'score', type: 'double' },
+          { name: 'flag', type: 'boolean' },
+          { name: 'either', type: ['null', 'string', 'long'], default: null },
+        ],
+      });
+      const oddExample = { blob: Buffer.from([1, 2]), hash: Buffer.from('abcd'), attributes: { a: 'b' }, score: 1.5, flag: true, either: 'x' };
+      const cases: [string, AvroSchema, Record<string, unknown>][] = [
+        ...Object.entries(topics).map(([key, t]) => [t.name, t.schema, exampleEvents[key as keyof typeof exampleEvents] as unknown as Record<string, unknown>] as [string, AvroSchema, Record<string, unknown>]),
+        ['odd.shapes.v1', odd, oddExample],
+      ];
+      const locations: string[] = [];
+      for (const [name, schema, example] of cases) {
+        const prefix = rawHourPrefix(name, hourA);
+        const segment = `${prefix}${name}+0+${'0'.repeat(20)}.avro`;
+        const start = Date.parse(`${hourA}:00:00Z`);
+        const fixtures = [0, 1, 2].map((i) => ({ partition: 0, offset: i, schemaId: 9, value: { ...example, eventId: `e-${i}`, occurredAt: new Date(start + i) } }));
+        await store.put(segment, await encodeRawSegment(schema, fixtures));
+        await store.put(`${prefix}_manifest.json`, Buffer.from(JSON.stringify({ files: [{ key: segment, rows: 3 }] })));
+        const table = new IcebergCuratedTable(store, name, 'occurredAt');
+        const result = await compactHour(store, name, hourA, { reader: { schema }, workDir: tempDir, table });
+        expect(result.tableCommit).toMatchObject({ operation: 'append', addedFiles: 1 });
+        locations.push((await new FileSystemCatalog(store).load(curatedTableRef(name)))!.metadataLocation);
+      }
+      const out = execFileSync(python, [join(__dirname, 'interop/read_table.py'), JSON.stringify({ tables: locations })], { encoding: 'utf8' });
+      const facts = JSON.parse(out) as Record<string, { rows: number; rows_as_python: number; duckdb_rows: number; arrow_types: Record<string, string> }>;
+      for (const location of locations) expect(facts[location]).toMatchObject({ rows: 3, rows_as_python: 3, duckdb_rows: 3 });
+      const oddTypes = facts[locations.at(-1)!].arrow_types;
+      expect(oddTypes).toMatchObject({ score: 'double', flag: 'bool', attributes: expect.stringMatching(/^map</) });
+      expect(oddTypes.blob).toMatch(/binary$/);
+    } finally {
+      rmSync(tempDir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.each(['s3', 'file'] as const)('Iceberg tables on %s read by pyiceberg and DuckDB', (kind) => {
   let store: ObjectStore;

@@ -257,10 +257,11 @@ export class CuratedParquetWriter {
     const stats = new Map<string, { rows: number; min: string | null; max: string | null }>();
     if (names.length > 0) {
       const reader = await db.runAndReadAll(
-        `SELECT parse_filename(filename) AS name, count(*)::BIGINT AS rows, ` +
+        // The file name column gets a name no event field has (a topic may well have a `filename` field).
+        `SELECT parse_filename("__compaction_file") AS name, count(*)::BIGINT AS rows, ` +
           `strftime(min(${ident(eventTimeField)})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%gZ') AS min_t, ` +
           `strftime(max(${ident(eventTimeField)})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%gZ') AS max_t ` +
-          `FROM read_parquet(${sqlString(join(outDir, '*.parquet'))}, filename = true) GROUP BY ALL`,
+          `FROM read_parquet(${sqlString(join(outDir, '*.parquet'))}, filename = '__compaction_file') GROUP BY ALL`,
       );
       for (const [name, rows, min, max] of reader.getRows() as [string, bigint, string | null, string | null][]) {
         stats.set(name, { rows: Number(rows), min, max });

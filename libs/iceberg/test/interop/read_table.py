@@ -11,6 +11,36 @@ import pyarrow.compute as pc
 from pyiceberg.table import StaticTable
 
 request = json.loads(sys.argv[1])
+
+
+def duckdb_connection():
+    import duckdb_extension_avro
+    import duckdb_extension_httpfs
+    import duckdb_extension_iceberg
+    con = duckdb.connect(config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
+    for module in (duckdb_extension_avro, duckdb_extension_httpfs, duckdb_extension_iceberg):
+        folder = os.path.join(os.path.dirname(module.__file__), "extensions", "v" + duckdb.__version__)
+        con.execute(f"LOAD '{os.path.join(folder, os.listdir(folder)[0])}'")
+    return con
+
+
+if "tables" in request:
+    # Many small tables (file:// only): rows and column types as each reader sees them.
+    con = duckdb_connection()
+    out = {}
+    for location in request["tables"]:
+        arrow = StaticTable.from_metadata(location).scan().to_arrow()
+        path = location[len("file://"):]
+        rows = con.execute(f"SELECT count(*) FROM iceberg_scan('{path}')").fetchone()[0]
+        out[location] = {
+            "rows": arrow.num_rows,
+            "arrow_types": {name: str(arrow.schema.field(name).type) for name in arrow.column_names},
+            "rows_as_python": len(arrow.to_pylist()),
+            "duckdb_rows": rows,
+        }
+    print(json.dumps(out))
+    sys.exit(0)
+
 metadata = request["metadata"]
 s3 = request.get("s3")
 props = {}
@@ -65,13 +95,7 @@ if flt:
     facts["filtered"] = {"files": len(list(scan.plan_files())), "rows": scan.to_arrow().num_rows}
 
 if request.get("duckdb", True):
-    import duckdb_extension_avro
-    import duckdb_extension_httpfs
-    import duckdb_extension_iceberg
-    con = duckdb.connect(config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
-    for module in (duckdb_extension_avro, duckdb_extension_httpfs, duckdb_extension_iceberg):
-        folder = os.path.join(os.path.dirname(module.__file__), "extensions", "v" + duckdb.__version__)
-        con.execute(f"LOAD '{os.path.join(folder, os.listdir(folder)[0])}'")
+    con = duckdb_connection()
     if s3:
         endpoint = s3["endpoint"].split("://", 1)[1]
         con.execute(
