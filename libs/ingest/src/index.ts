@@ -12,3 +12,8 @@ export type { PendingUpload, SyncState, SyncedFile } from './sync-state';
 export { ingestDefaults } from './ingest-defaults';
 export { loadIngestSettings, sourceDefinition, nextRunAfter } from './ingest-settings';
 export type { IngestSettings, SourceDefinition, SourceInput } from './ingest-settings';
+export { PartnerSftpServer, loadPartnerKeys, ensureHostKey } from './partner-sftp-server';
+export type { PartnerFileStored, PartnerSftpLog, PartnerSftpOptions, SftpRefusal } from './partner-sftp-server';
+export { KafkaPartnerFileAnnouncer, PARTNER_SFTP_SERVICE } from './partner-file-announcer';
+export { loadPartnerSftpSettings, partnerSftpDefaults } from './partner-sftp-settings';
+export type { PartnerSftpSettings } from './partner-sftp-settings';
