@@ -211,6 +211,19 @@ describe('clickstream collector', () => {
     expect(at(second).event).toMatchObject({ eventId: good[1].eventId, pageUrl: '/p/1', country: 'DE' });
     expect(at(second).key).toBe(session);
 
+    // Concurrent batches are merged into shared produce calls: each answer still names its own records.
+    const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 50 }, (_, i) => event(`ses-${b}-${i % 7}`)));
+    const answers = await Promise.all(batches.map((batch) => post(JSON.stringify(batch), { 'content-type': 'application/json' })));
+    const byPosition = new Map((await landedInKafka()).map((l) => [`${l.partition}/${l.offset}`, l]));
+    answers.forEach((answer, b) => {
+      expect(answer.body.failedRecordCount).toBe(0);
+      answer.body.records.forEach((r, i) => {
+        const landedAt = byPosition.get(`${r.partition}/${r.offset}`);
+        expect(landedAt?.event.eventId).toBe(batches[b][i].eventId);
+        expect(landedAt?.key).toBe(batches[b][i].sessionId);
+      });
+    });
+
     const botSession = `ses-${randomUUID()}`;
     const bot = await post(JSON.stringify([event(botSession), event(botSession)]), { 'content-type': 'application/json', 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1)' });
     expect(bot.status).toBe(200);

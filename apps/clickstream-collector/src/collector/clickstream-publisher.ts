@@ -26,6 +26,19 @@ export interface PublisherOptions {
 /** How long a topic's partition count is trusted before it is read again (partitions only ever grow). */
 const PARTITION_COUNT_TTL_MS = 60_000;
 
+/** Produce calls in flight at once; requests arriving meanwhile are merged into the next call. */
+const MAX_PRODUCE_CALLS = 2;
+/** Messages merged into one produce call at most (a request is never split). */
+const MAX_MESSAGES_PER_CALL = 5_000;
+
+interface PendingSend {
+  messages: Message[];
+  /** Answered (or timed out): if still waiting, it is dropped instead of sent. */
+  settled: boolean;
+  resolve: (records: PublishedRecord[]) => void;
+  reject: (err: unknown) => void;
+}
+
 /** Kafka's default partitioner (murmur2 of the key, as the Java client): the same partition kafkajs would pick. */
 const keyPartitioner = Partitioners.DefaultPartitioner();
 
@@ -37,6 +50,8 @@ export class ClickstreamPublisher {
   private producer?: Promise<Producer>;
   private admin?: Promise<Admin>;
   private partitionCount?: { value: number; readAt: number };
+  private readonly pending: PendingSend[] = [];
+  private produceCalls = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -114,33 +129,22 @@ export class ClickstreamPublisher {
   }
 
   /**
-   * Sends pre-encoded messages as one produce call and returns each one's partition and offset: the
-   * partition is chosen here with Kafka's own key hash, so the broker's base offset per partition plus
-   * the message's position among that partition's messages is its offset.
+   * Sends pre-encoded messages and returns each one's partition and offset, or one error for all of
+   * them. Requests arriving while {@link MAX_PRODUCE_CALLS} produce calls are in flight wait and go
+   * together in the next call (as a producer's linger would merge them): fewer, larger record batches
+   * cost the collector and the broker less per event. A request still waiting at its deadline is taken
+   * out, so nothing of it is written.
    */
   async send(messages: Message[]): Promise<PublishedRecord[] | RecordError> {
     let timer: NodeJS.Timeout | undefined;
+    const request: PendingSend = { messages, settled: false, resolve: () => undefined, reject: () => undefined };
     try {
-      const work = (async () => {
-        const count = await this.partitions();
-        const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
-        const positions = new Map<number, number>();
-        const placed = messages.map((message) => {
-          const partition = keyPartitioner({ topic: this.options.topic, partitionMetadata, message });
-          const position = positions.get(partition) ?? 0;
-          positions.set(partition, position + 1);
-          return { message: { ...message, partition }, partition, position };
-        });
-        const producer = await this.connectedProducer();
-        const metadata = await producer.send({
-          topic: this.options.topic,
-          acks: -1,
-          compression: CompressionTypes.None,
-          messages: placed.map((p) => p.message),
-        });
-        const base = new Map(metadata.map((m) => [m.partition, BigInt(m.baseOffset ?? '-1')]));
-        return placed.map(({ partition, position }) => ({ partition, offset: String((base.get(partition) ?? -1n) + BigInt(position)) }));
-      })();
+      const work = new Promise<PublishedRecord[]>((resolve, reject) => {
+        request.resolve = resolve;
+        request.reject = reject;
+        this.pending.push(request);
+        this.drain();
+      });
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.options.publishTimeoutMs} ms`)), this.options.publishTimeoutMs);
       });
@@ -154,7 +158,58 @@ export class ClickstreamPublisher {
         ? { errorCode: 'ServiceUnavailable', errorMessage: `Kafka: ${(err as Error).message}` }
         : { errorCode: 'InternalFailure', errorMessage: `Kafka refused the collector (${kind}): ${(err as Error).message}` };
     } finally {
+      request.settled = true; // a request timed out while waiting is never sent
       clearTimeout(timer);
+    }
+  }
+
+  private drain(): void {
+    while (this.produceCalls < MAX_PRODUCE_CALLS) {
+      const group: PendingSend[] = [];
+      let count = 0;
+      while (this.pending.length > 0 && (group.length === 0 || count + this.pending[0].messages.length <= MAX_MESSAGES_PER_CALL)) {
+        const next = this.pending.shift()!;
+        if (next.settled) continue;
+        group.push(next);
+        count += next.messages.length;
+      }
+      if (group.length === 0) return;
+      this.produceCalls++;
+      void this.produce(group).finally(() => {
+        this.produceCalls--;
+        this.drain();
+      });
+    }
+  }
+
+  /**
+   * One produce call for the group. The partition of every message is chosen here with Kafka's own key
+   * hash, so the broker's base offset per partition plus the message's position among that
+   * partition's messages in this call is its offset.
+   */
+  private async produce(group: PendingSend[]): Promise<void> {
+    try {
+      const count = await this.partitions();
+      const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+      const positions = new Map<number, number>();
+      const all: Message[] = [];
+      const placedPerRequest = group.map((request) =>
+        request.messages.map((message) => {
+          const partition = keyPartitioner({ topic: this.options.topic, partitionMetadata, message });
+          const position = positions.get(partition) ?? 0;
+          positions.set(partition, position + 1);
+          all.push({ key: message.key, value: message.value, partition });
+          return { partition, position };
+        }),
+      );
+      const producer = await this.connectedProducer();
+      const metadata = await producer.send({ topic: this.options.topic, acks: -1, compression: CompressionTypes.None, messages: all });
+      const base = new Map(metadata.map((m) => [m.partition, BigInt(m.baseOffset ?? '-1')]));
+      group.forEach((request, i) =>
+        request.resolve(placedPerRequest[i].map(({ partition, position }) => ({ partition, offset: String((base.get(partition) ?? -1n) + BigInt(position)) }))),
+      );
+    } catch (err) {
+      for (const request of group) request.reject(err);
     }
   }
 
