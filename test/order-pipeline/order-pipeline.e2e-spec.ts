@@ -9,6 +9,7 @@ import { topics } from '@app/contracts';
 import { DLQ_HEADERS } from '@app/runtime';
 import { readTopic, uniqueName, waitFor } from '@app/testing';
 import { orderIdFor } from '../../apps/order-service/src/orders/order-placement';
+import { localServiceEnv } from '../../scripts/acl/local-principals';
 import { exited, startService, type ServiceProcess } from '../support/service-process';
 import { expectedOutcome, planMix, planOrder, type Catalog, type PlannedOrder } from './order-model';
 import { driveOrder, pool, type Observed } from './pipeline-driver';
@@ -27,6 +28,14 @@ const SERVICE_ENV = {
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
 };
 const FINAL_TIMEOUT_MS = 180_000;
+
+type PipelineService = 'order-service' | 'inventory-service' | 'fraud-service';
+/**
+ * Each service as in production: on the SCRAM listener as its own principal, with only the ACLs
+ * `acl:apply` grants it (the e2e global setup applies them). The test's own client stays on PLAINTEXT.
+ */
+const start = (service: PipelineService, env: Record<string, string> = {}) =>
+  startService(service, { ...SERVICE_ENV, ...localServiceEnv(service), ...env }, 120_000);
 
 const kafka = new Kafka({ clientId: 'order-pipeline-e2e', brokers: BROKERS, logLevel: 1 });
 const run = uniqueName('op');
@@ -63,7 +72,7 @@ async function restart(name: 'inventory' | 'fraud'): Promise<void> {
   const proc = procs[name]!;
   proc.child.kill('SIGKILL');
   await exited(proc.child);
-  procs[name] = await startService(`${name}-service`, SERVICE_ENV, 120_000);
+  procs[name] = await start(`${name}-service`);
 }
 
 /** Every order ended as the model says, once; placed once; one verdict each; stock adds up. */
@@ -123,10 +132,15 @@ async function newCatalog(tag: string, plentiful = 5): Promise<Catalog> {
 
 beforeAll(async () => {
   [procs.order, procs.inventory, procs.fraud] = await Promise.all([
-    startService('order-service', SERVICE_ENV, 120_000),
-    startService('inventory-service', SERVICE_ENV, 120_000),
-    startService('fraud-service', SERVICE_ENV, 120_000),
+    start('order-service'),
+    start('inventory-service'),
+    start('fraud-service'),
   ]);
+  // Listening comes before the state stores are restored from their changelogs (long on a stack that
+  // has seen many runs): the tests start once every service owns its tasks.
+  for (const proc of [procs.order!, procs.inventory!, procs.fraud!]) {
+    await waitFor(() => /"message":"tasks ready"/.test(proc.output()), { timeoutMs: 240_000, intervalMs: 250, what: 'tasks ready' });
+  }
 });
 
 afterAll(async () => {
@@ -260,7 +274,7 @@ describe('pipeline', () => {
   });
 
   it('reserves exactly 100 units for 500 concurrent orders of one SKU with 100 in stock, on two inventory instances', async () => {
-    const second = await startService('inventory-service', SERVICE_ENV, 120_000);
+    const second = await start('inventory-service');
     procs.extra.push(second);
     // Both instances own tasks once the group has rebalanced.
     await waitFor(() => /"message":"tasks ready"/.test(second.output()), { timeoutMs: 90_000, what: 'second inventory instance owns tasks' });
@@ -329,5 +343,46 @@ describe('pipeline', () => {
     await Promise.all([restart('inventory'), restart('fraud')]);
     const observed = await driving;
     await checkRun(orders, observed, catalog);
+  });
+});
+
+describe('validation deadline', () => {
+  it('rejects with TIMEOUT when fraud-service never answers, releases the reserved stock, and publishes the rejection once', async () => {
+    // No fraud verdict can come: fraud-service is stopped, and order-service restarts with a short deadline.
+    await Promise.all([procs.fraud!.stop(), procs.order!.stop()]);
+    // Long enough for inventory to hold the stock first (its release is what this test is about), even on a busy box.
+    procs.order = await start('order-service', { ORDER_VALIDATION_TIMEOUT_MS: '20000', ORDER_TIMEOUT_CHECK_MS: '250' });
+    const catalog = await newCatalog('deadline', 1);
+    const sku = catalog.plentiful[0];
+    const orders = Array.from({ length: 3 }, (_, i) => {
+      const order = planOrder(`${run}-deadline`, i, 'valid', catalog);
+      order.body.items = [{ sku, quantity: 2 + i, unitPrice: '10.00' }];
+      return order;
+    });
+    const observed = await pool(orders, 3, (o) => driveOrder(endpoints, o, FINAL_TIMEOUT_MS));
+    expect(observed.flatMap((o) => o.problems)).toEqual([]);
+    expect(observed.map((o) => [o.status, o.reasons.join()])).toEqual(orders.map(() => ['REJECTED', 'TIMEOUT']));
+    const view = (await (await fetch(`${endpoints.orders()}/orders/${observed[0].orderId}`)).json()) as { reasons: { code: string; detail: string }[] };
+    expect(view.reasons).toEqual([{ code: 'TIMEOUT', detail: 'no fraud verdict within 20000 ms' }]);
+
+    // Stock was held for each order (one StockReserved), then given back (one StockReleased): nothing stays reserved.
+    const ids = new Set(observed.map((o) => o.orderId));
+    const [reserved, released, rejected, confirmed] = await Promise.all(
+      [topics.stockReserved, topics.stockReleased, topics.orderRejected, topics.orderConfirmed].map((t) => countByKey(t.name, ids)),
+    );
+    for (const id of ids) {
+      expect({ id, reserved: reserved.get(id), released: released.get(id), rejected: rejected.get(id), confirmed: confirmed.get(id) }).toEqual({
+        id,
+        reserved: 1,
+        released: 1,
+        rejected: 1,
+        confirmed: undefined,
+      });
+    }
+    const level = await waitFor(async () => {
+      const s = await getStock(sku);
+      return s?.reserved === 0 ? s : undefined;
+    }, { timeoutMs: 30_000, what: `${sku} reserved back to 0` });
+    expect(level).toEqual({ sku, onHand: 1_000_000, reserved: 0, available: 1_000_000 });
   });
 });
