@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { allTopics, iamPolicyStatementsFor, serviceAccess, type MskClusterRef } from '@app/contracts';
 import { compactionDefaults, eventColumns, LINEAGE_COLUMNS, tableNameOf } from '@app/lake';
+import { OrdersDailyWorkflow } from './orders-daily-workflow';
 
 const DAY_MS = 86_400_000;
 
@@ -45,6 +46,7 @@ export class SecureCartStack extends Stack {
   readonly lakeKey: kms.Key;
   readonly roles = new Map<string, iam.Role>();
   readonly alarmTopic: sns.Topic;
+  readonly ordersDaily: OrdersDailyWorkflow;
 
   constructor(scope: Construct, id: string, props: SecureCartStackProps = {}) {
     super(scope, id, props);
@@ -331,5 +333,16 @@ export class SecureCartStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     }).addAlarmAction(notify);
+
+    // ---------------------------------------------------------------- daily batch (Step Functions)
+    // infra/workflows/orders-daily.asl.json, deployed as it runs locally; tasks run as the daily-batch role.
+    this.ordersDaily = new OrdersDailyWorkflow(this, 'OrdersDaily', {
+      vpc,
+      securityGroup: servicesSg,
+      role: this.roles.get('daily-batch')!,
+      lake: this.lake,
+      lakeKey: this.lakeKey,
+      alarmTopic: this.alarmTopic,
+    });
   }
 }
