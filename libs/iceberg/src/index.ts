@@ -29,3 +29,4 @@ export { hourOrdinal, IcebergTable, prepareSchema, SchemaConflictError, summariz
 export type { HourCommit, HourCommitResult, IcebergTableOptions, PreparedSchema } from './table';
 export { maintainTable } from './maintenance';
 export type { MaintenanceOptions, MaintenanceResult } from './maintenance';
+export { GlueCatalog, glueName, hiveType } from './glue-catalog';
