@@ -7,19 +7,18 @@
  * compacted as the sink does, and it builds, verifies and announces the day. Then: a forced re-run
  * writes byte-identical files, a plain re-run is a no-op, and a run whose Parquet uploads fail (S3
  * answering 503 through a fault proxy) is retried with backoff, caught, announced as FAILED, and leaves
- * the published day intact. DuckDB reads the output through the manifests, as `npm run query` does.
+ * the published day intact. `npm run query`'s engine reads the output as views batch_orders_daily / batch_sales_by_day.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { Kafka, Producer } from 'kafkajs';
 import { createSchemaRegistry, decimal, RegistryCodec, type AvroSchema } from '@app/codec';
 import { loadConfig } from '@app/config';
 import { exampleEvents, topics as catalog, type BatchCompleted } from '@app/contracts';
 import { createKafkaClient } from '@app/kafka';
-import { closeHour, LandingSink, loadLandingSettings, parseRawSegmentKey, runCompaction, loadCompactionSettings } from '@app/lake';
+import { closeHour, LakeQuery, LandingSink, loadLandingSettings, parseRawSegmentKey, runCompaction, loadCompactionSettings } from '@app/lake';
 import { createLogger } from '@app/logging';
 import { createObjectStore, objectStoreTestDefaults, type ObjectStore } from '@app/object-store';
 import { S3FaultProxy, readTopic, uniqueName, waitFor } from '@app/testing';
@@ -28,7 +27,6 @@ import {
   loadBatchSettings,
   OrdersDailyRunner,
   readBatchManifest,
-  type BatchManifest,
   type OrderTopics,
 } from '@app/batch';
 
@@ -137,23 +135,15 @@ async function sha256Of(store: ObjectStore, key: string): Promise<string> {
   return createHash('sha256').update(await store.get(key)).digest('hex');
 }
 
-/** Rows of a batch table read the way `npm run query` reads the lake: the files the manifest names, through DuckDB. */
-async function queryTable(store: ObjectStore, manifest: BatchManifest, sql: string, dir: string): Promise<Record<string, unknown>[]> {
-  const paths = await Promise.all(
-    manifest.files.map(async (f, i) => {
-      const path = join(dir, `${manifest.table}-${i}.parquet`);
-      writeFileSync(path, await store.get(f.key));
-      return path;
-    }),
-  );
-  const db = await DuckDBInstance.create(':memory:');
-  const connection = await db.connect();
+/** Rows through `npm run query`'s engine (LakeQuery): the batch tables are its views batch_<table>. */
+async function query(store: ObjectStore, sql: string, dir: string): Promise<Record<string, unknown>[]> {
+  const lake = await LakeQuery.open(store, { cacheDir: join(dir, 'query-cache') });
   try {
-    await connection.run(`CREATE VIEW ${manifest.table} AS SELECT * FROM read_parquet([${paths.map((p) => `'${p}'`).join(', ')}])`);
-    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    await lake.prepare(sql);
+    const result = await lake.run(sql);
+    return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
   } finally {
-    connection.closeSync();
-    db.closeSync();
+    lake.close();
   }
 }
 
@@ -266,12 +256,13 @@ describe('orders-daily batch workflow', () => {
     const sales = (await readBatchManifest(store, batchManifestKey('sales_by_day', DAY)))!;
     const onTheDay = orders.filter((o) => o.onTheDay);
     expect(daily.rows).toBe(onTheDay.length);
-    const rows = await queryTable(store, daily, 'SELECT order_id, status, grand_total, currency, item_count, fraud_score FROM orders_daily ORDER BY order_id', workDir);
+    const rows = await query(store, `SELECT order_id, status, grand_total, currency, item_count, fraud_score FROM batch_orders_daily WHERE dt = '${DAY}' ORDER BY order_id`, workDir);
     expect(rows.map((r) => [r.order_id, r.status])).toEqual(onTheDay.map((o) => [o.orderId, o.status]).sort((a, b) => a[0].localeCompare(b[0])));
     const row20 = rows.find((r) => r.order_id === 'ord-20')!;
     expect(row20).toMatchObject({ status: 'CONFIRMED', fraud_score: 60 });
     expect(rows.find((r) => r.order_id === 'ord-3')).toMatchObject({ item_count: '1' });
-    const salesRows = await queryTable(store, sales, 'SELECT currency, orders_placed, orders_confirmed, orders_cancelled, orders_open, confirmed_revenue FROM sales_by_day ORDER BY currency', workDir);
+    const salesRows = await query(store, 'SELECT currency, orders_placed, orders_confirmed, orders_cancelled, orders_open, confirmed_revenue FROM batch_sales_by_day ORDER BY currency', workDir);
+    expect(salesRows).toHaveLength(sales.rows);
     const cents = (list: PlannedOrder[]) => list.reduce((n, o) => n + Math.round(Number(o.grandTotal) * 100), 0);
     for (const currency of ['EUR', 'USD'] as const) {
       const mine = onTheDay.filter((o) => o.currency === currency);

@@ -77,6 +77,19 @@ export class LakeQuery {
       entry.keys.push(...m.files.map((f) => f.key));
       byTopic.set(m.topic, entry);
     }
+    // The daily batch's tables (batch/<table>/dt=YYYY-MM-DD/_manifest.json, @app/batch) as views
+    // batch_<table>, counted per day; their manifests name the files the same way.
+    for (const o of await this.store.list('batch/')) {
+      const match = /^batch\/([a-z0-9_]+)\/dt=(\d{4}-\d{2}-\d{2})\/_manifest\.json$/.exec(o.key);
+      if (!match || (fromHour && `${match[2]}T23` < fromHour) || (toHour && `${match[2]}T00` > toHour)) continue;
+      const m = JSON.parse((await this.store.get(o.key)).toString('utf8')) as { rows: number; files: { key: string }[] };
+      const topic = `batch/${match[1]}`;
+      const entry = byTopic.get(topic) ?? { topic, view: `batch_${match[1]}`, hours: 0, rows: 0, keys: [] };
+      entry.hours++;
+      entry.rows += m.rows;
+      entry.keys.push(...m.files.map((f) => f.key));
+      byTopic.set(topic, entry);
+    }
     return [...byTopic.values()].sort((a, b) => a.topic.localeCompare(b.topic));
   }
 
