@@ -10,7 +10,7 @@ import { IDEMPOTENCY_HASH_HEADER, ORDER_COMMANDS_TOPIC, type OrderCommand } from
 /** Kafka (or the registry) did not take the record in time: the caller answers 503, nothing was promised. */
 export class PublishUnavailableError extends Error {
   constructor(cause: unknown) {
-    super(`Kafka unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+    super(`publish failed (Kafka or schema registry): ${(cause as Error)?.message ?? String(cause)}`);
     this.name = 'PublishUnavailableError';
   }
 }

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { LOGGER } from '@app/platform';
 import { configureOrderHttp } from '../http-setup';
 import { OrderPublisher, PublishUnavailableError } from './order-publisher';
 import { OrderStateView } from './order-state.view';
@@ -17,6 +18,8 @@ describe('OrdersController', () => {
   }
   const view = new LocalView(undefined as never, undefined as never);
   const publisher = { acknowledges: true, sent: 0 };
+  const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+  const logger = { warn: (message: string, fields?: Record<string, unknown>) => warnings.push({ message, fields }) };
 
   beforeAll(async () => {
     const fakePublisher: Partial<OrderPublisher> = {
@@ -34,7 +37,7 @@ describe('OrdersController', () => {
     };
     const moduleRef = await Test.createTestingModule({
       controllers: [OrdersController],
-      providers: [OrdersService, { provide: OrderPublisher, useValue: fakePublisher }, { provide: OrderStateView, useValue: view }],
+      providers: [OrdersService, { provide: OrderPublisher, useValue: fakePublisher }, { provide: OrderStateView, useValue: view }, { provide: LOGGER, useValue: logger }],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     configureOrderHttp(app);
@@ -64,6 +67,9 @@ describe('OrdersController', () => {
     const res = await post({ 'idempotency-key': 'k-503' });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('2');
+    // The operator sees why; the client only that it may retry.
+    expect(warnings).toEqual([{ message: 'order not accepted: OrderPlaced was not acknowledged', fields: { error: expect.stringContaining('broker down') } }]);
+    expect(await res.text()).not.toContain('broker down');
     const accepted = await post({ 'idempotency-key': 'k-503' });
     // The retry publishes again (nothing was acknowledged the first time): not a replay.
     expect(accepted.status).toBe(503);

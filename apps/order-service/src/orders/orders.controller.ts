@@ -1,6 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, ServiceUnavailableException, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Res, ServiceUnavailableException, UsePipes } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiPayloadTooLargeResponse, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import type { Logger } from '@app/logging';
+import { LOGGER } from '@app/platform';
 import { CancelOrderDto, OrderAcceptedDto, OrderViewDto, PlaceOrderDto, ReviewDecisionDto } from './dto/place-order.dto';
 import { PublishUnavailableError } from './order-publisher';
 import { OrdersService, publicView } from './orders.service';
@@ -9,10 +11,12 @@ import { strictValidationPipe } from './validation';
 const RETRY_AFTER_SECONDS = '2';
 const MAX_WAIT_MS = 30_000;
 
-function unavailable(res: Response, err: unknown): never {
+function unavailable(res: Response, err: unknown, logger: Logger): never {
   if (err instanceof PublishUnavailableError) {
+    // The client only learns "retry later"; the operator needs the cause (broker or registry).
+    logger.warn('order not accepted: OrderPlaced was not acknowledged', { error: err.message });
     res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
-    throw new ServiceUnavailableException({ statusCode: 503, error: 'Service Unavailable', message: 'Kafka is unavailable; retry with the same Idempotency-Key' });
+    throw new ServiceUnavailableException({ statusCode: 503, error: 'Service Unavailable', message: 'Kafka or the schema registry is unavailable; retry with the same Idempotency-Key' });
   }
   throw err;
 }
@@ -21,7 +25,10 @@ function unavailable(res: Response, err: unknown): never {
 @Controller('orders')
 @UsePipes(strictValidationPipe())
 export class OrdersController {
-  constructor(private readonly orders: OrdersService) {}
+  constructor(
+    private readonly orders: OrdersService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -31,7 +38,7 @@ export class OrdersController {
   @ApiBadRequestResponse({ description: 'Names each bad field, unknown fields included' })
   @ApiConflictResponse({ description: 'Idempotency-Key reused with another body' })
   @ApiPayloadTooLargeResponse({ description: 'Body over 1 MiB' })
-  @ApiServiceUnavailableResponse({ description: 'Kafka unavailable; Retry-After says when to retry' })
+  @ApiServiceUnavailableResponse({ description: 'Kafka or the schema registry unavailable; Retry-After says when to retry' })
   async place(
     @Body() body: PlaceOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -43,7 +50,7 @@ export class OrdersController {
       if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
       return { orderId: accepted.orderId, status: accepted.status };
     } catch (err) {
-      unavailable(res, err);
+      unavailable(res, err, this.logger);
     }
   }
 
@@ -71,7 +78,7 @@ export class OrdersController {
     try {
       return publicView(await this.orders.command(id, { type: 'REVIEW', decision: body.decision }));
     } catch (err) {
-      unavailable(res, err);
+      unavailable(res, err, this.logger);
     }
   }
 
@@ -84,7 +91,7 @@ export class OrdersController {
     try {
       return publicView(await this.orders.command(id, { type: 'CANCEL', reason: body.reason ?? 'cancelled by the customer' }));
     } catch (err) {
-      unavailable(res, err);
+      unavailable(res, err, this.logger);
     }
   }
 }
