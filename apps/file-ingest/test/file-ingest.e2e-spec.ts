@@ -15,6 +15,9 @@ import { KafkaStockCountSink, LocalDirectorySource, loadSyncState, pendingUpload
 import { createKafkaClient } from '@app/kafka';
 import { compositeSha256, createObjectStore, supportsResumableUploads, type ObjectStore } from '@app/object-store';
 import { readTopic, uniqueName, waitFor } from '@app/testing';
+import { utils as sshUtils } from 'ssh2';
+import { openFileSource } from '@app/ingest';
+import { startReadOnlySftp } from './read-only-sftp-server';
 
 const MIB = 1024 * 1024;
 const repoRoot = resolve(__dirname, '../../..');
@@ -188,5 +191,33 @@ describe('file-ingest: warehouse inventory CSVs become stock counts', () => {
     const again = await syncSource(spec, { store, source: new LocalDirectorySource(dir), stockCounts: new KafkaStockCountSink(kafka, topic) });
     expect(again).toMatchObject({ copied: 0, stockCounts: { published: 0 } });
     expect((await readTopic(kafka, topic)).length).toBe(3);
+  }, 60_000);
+});
+
+describe('file-ingest: a remote SFTP directory', () => {
+  it('syncs over SFTP with a key (a multipart file read in ranges), then copies nothing', async () => {
+    const root = join(work, 'remote-exports');
+    mkdirSync(join(root, 'daily'), { recursive: true });
+    writeFileSync(join(root, 'daily', 'sales-1.json'), '{"sales":1}');
+    writeFileSync(join(root, 'daily', 'ignore.tmp'), 'no');
+    const large = randomBytes(11 * MIB + 3);
+    writeFileSync(join(root, 'large.bin'), large);
+    const clientKey = sshUtils.generateKeyPairSync('ed25519');
+    const keyFile = join(work, 'sftp-client-key');
+    writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
+    const server = await startReadOnlySftp({ root, user: 'wh', publicKey: clientKey.public, hostKey: sshUtils.generateKeyPairSync('ed25519').private });
+    const spec: SyncSourceSpec = { name: 'remote-exports', include: [], exclude: ['**/*.tmp'], inventoryPatterns: [] };
+    try {
+      const source = () => openFileSource(`sftp://wh@127.0.0.1:${server.port}/`, { privateKeyFile: keyFile });
+      const first = source();
+      const report = await syncSource(spec, { store, source: first, options: { multipartThresholdBytes: 6 * MIB, partSizeBytes: 5 * MIB } }).finally(() => first.close());
+      expect(report).toMatchObject({ copied: 2, failed: 0, location: `sftp://wh@127.0.0.1:${server.port}/` });
+      expect(report.files.map((f) => [f.path, f.parts])).toEqual([['daily/sales-1.json', undefined], ['large.bin', 3]]);
+      expect(createHash('sha256').update(await store.get(report.files[1].key!)).digest('hex')).toBe(createHash('sha256').update(large).digest('hex'));
+      const second = source();
+      expect(await syncSource(spec, { store, source: second, options: { multipartThresholdBytes: 6 * MIB, partSizeBytes: 5 * MIB } }).finally(() => second.close())).toMatchObject({ copied: 0, skipped: 2 });
+    } finally {
+      await server.stop();
+    }
   }, 60_000);
 });
