@@ -5,15 +5,16 @@
 //   --topic <t>   only this table (repeatable as a comma list); default: every catalog topic that has one
 //   --dry-run     say what would be deleted, change nothing
 import { allTopics } from '@app/contracts';
-import { FileSystemCatalog, maintainTable } from '@app/iceberg';
-import { curatedTableRef, loadIcebergMaintenanceSettings } from '@app/lake';
+import { maintainTable } from '@app/iceberg';
+import { curatedTableRef, icebergCatalogFor, loadCompactionSettings, loadIcebergMaintenanceSettings } from '@app/lake';
 import { fail, formatTable, openLake, parseArgs } from './lake-cli';
 
 async function main(): Promise<void> {
   const { options } = parseArgs(process.argv.slice(2), ['dry-run']);
   const { store, lakeUrl } = openLake('lake-maintain');
   const settings = loadIcebergMaintenanceSettings(process.env);
-  const catalog = new FileSystemCatalog(store);
+  // The same catalog compaction commits to (LAKE_ICEBERG_CATALOG: file-system layout or Glue).
+  const catalog = icebergCatalogFor(store, loadCompactionSettings(process.env));
   const named = typeof options.topic === 'string' ? options.topic.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
   const dryRun = options['dry-run'] === true;
   console.error(`maintaining Iceberg tables in ${lakeUrl}${dryRun ? ' (dry run)' : ''}`);

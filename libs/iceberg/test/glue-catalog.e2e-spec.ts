@@ -13,7 +13,7 @@ import { decimal } from '@app/codec';
 import { loadConfig } from '@app/config';
 import { exampleEvents, topics } from '@app/contracts';
 import { CommitConflictError, GlueCatalog, glueName } from '@app/iceberg';
-import { compactHour, curatedTableRef, IcebergCuratedTable, rawHourPrefix } from '@app/lake';
+import { compactHour, curatedTableRef, IcebergCuratedTable, icebergCatalogFor, loadCompactionSettings, rawHourPrefix } from '@app/lake';
 import { createObjectStore } from '@app/object-store';
 import { uniqueName } from '@app/testing';
 import { encodeRawSegment } from '../../lake/test/compaction-fixtures';
@@ -44,7 +44,9 @@ describe('Iceberg tables in the Glue catalog (moto)', () => {
     const rows = ids.map((i, n) => ({ partition: 0, offset: n, schemaId: 1, value: { ...exampleEvents.orderPlaced, eventId: `glue-${i}`, occurredAt: new Date(start + i), grandTotal: decimal('1.00') } }));
     await store.put(key, await encodeRawSegment(topics.orderPlaced.schema, rows));
     await store.put(`${prefix}_manifest.json`, Buffer.from(JSON.stringify({ files: [{ key, rows: rows.length }] })));
-    const table = new IcebergCuratedTable(store, topic, 'occurredAt', new GlueCatalog(store, glue, database));
+    // The catalog as the sink builds it from LAKE_ICEBERG_CATALOG=glue.
+    const settings = loadCompactionSettings({ LAKE_ICEBERG_CATALOG: 'glue', LAKE_GLUE_DATABASE: database, LAKE_GLUE_ENDPOINT: config.objectStore.endpoint, AWS_REGION: config.objectStore.region });
+    const table = new IcebergCuratedTable(store, topic, 'occurredAt', icebergCatalogFor(store, settings));
     return compactHour(store, topic, hour, { reader: { schema: topics.orderPlaced.schema }, workDir: tempDir, table });
   }
   const glueTable = async () => (await glue.send(new GetTableCommand({ DatabaseName: database, Name: glueName(topic) }))).Table!;

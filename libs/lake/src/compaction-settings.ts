@@ -50,7 +50,18 @@ export function tableFormatOf(formats: TableFormats | undefined, topic: string):
   return formats?.topics[topic] ?? formats?.default ?? 'parquet';
 }
 
+/** Where Iceberg tables are registered: the file-system layout under the table (default) or AWS Glue (Athena). */
+export type IcebergCatalogSetting =
+  | { kind: 'filesystem' }
+  | { kind: 'glue'; database: string; region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
+
 const compactionEnvironment = z.object({
+  LAKE_ICEBERG_CATALOG: z.enum(['filesystem', 'glue']).optional(),
+  LAKE_GLUE_DATABASE: z
+    .string()
+    .regex(/^[a-z0-9_]{1,255}$/, 'Glue database names are lower-case letters, digits and _')
+    .optional(),
+  LAKE_GLUE_ENDPOINT: z.url().optional(),
   LAKE_TABLE_FORMAT: z
     .string()
     .optional()
@@ -93,6 +104,8 @@ export interface CompactionSettings {
   rawRetentionMs: number;
   /** Topics whose curated hours are also committed to an Iceberg table (`LAKE_TABLE_FORMAT`); none when absent. */
   tableFormats?: TableFormats;
+  /** The Iceberg catalog (`LAKE_ICEBERG_CATALOG`); the file-system one when absent. */
+  icebergCatalog?: IcebergCatalogSetting;
 }
 
 /** Reads `LAKE_COMPACT_TARGET_BYTES` and `LAKE_RAW_RETENTION`; throws ConfigError naming each bad one. */
@@ -105,5 +118,21 @@ export function loadCompactionSettings(env: NodeJS.ProcessEnv = process.env): Co
     targetFileBytes: parsed.data.LAKE_COMPACT_TARGET_BYTES,
     rawRetentionMs: parsed.data.LAKE_RAW_RETENTION,
     ...(env.LAKE_TABLE_FORMAT?.trim() ? { tableFormats: parsed.data.LAKE_TABLE_FORMAT } : {}),
+    ...(parsed.data.LAKE_ICEBERG_CATALOG === 'glue' ? { icebergCatalog: glueSetting(env, parsed.data.LAKE_GLUE_DATABASE, parsed.data.LAKE_GLUE_ENDPOINT) } : {}),
   };
+}
+
+/**
+ * Glue's endpoint and credentials: LAKE_GLUE_ENDPOINT (the local stack serves Glue on its S3 port),
+ * the S3 credentials when set, the local stack's for a loopback endpoint, else the AWS default chain.
+ */
+function glueSetting(env: NodeJS.ProcessEnv, database: string | undefined, endpoint: string | undefined): IcebergCatalogSetting {
+  const loopback = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(endpoint);
+  const credentials =
+    env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+      ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+      : loopback
+        ? { accessKeyId: 'securecart-local', secretAccessKey: 'securecart-local-secret' }
+        : undefined;
+  return { kind: 'glue', database: database ?? 'securecart_lake', region: env.AWS_REGION?.trim() || 'us-east-1', ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) };
 }

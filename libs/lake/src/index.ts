@@ -6,7 +6,7 @@ export type { CompactionOptions, CompactionProgress, CompactionResult, ReaderSch
 export { RawSegmentDecoder, RawSegmentError } from './compaction-input';
 export type { RawRow } from './compaction-input';
 export { compactionDefaults, loadCompactionSettings, parseTableFormats, tableFormatOf } from './compaction-settings';
-export type { CompactionSettings, TableFormat, TableFormats } from './compaction-settings';
+export type { CompactionSettings, IcebergCatalogSetting, TableFormat, TableFormats } from './compaction-settings';
 export { curatedIcebergFields, curatedTableRef, IcebergCuratedTable } from './iceberg-table';
 export type { CuratedTableCommitter, PreparedIcebergWrite } from './iceberg-table';
 export { icebergMaintenanceDefaults, loadIcebergMaintenanceSettings } from './iceberg-maintenance-settings';
@@ -15,7 +15,7 @@ export { CURATED_MANIFEST_VERSION, curatedHourPrefix, curatedManifestKey, hourOf
 export type { CuratedFile, CuratedManifest, CuratedSource, OffsetRange } from './curated-manifest';
 export { LINEAGE_COLUMNS, columnType, eventColumns, tableNameOf } from './parquet-columns';
 export { CuratedParquetWriter, traceIdOf } from './parquet-writer';
-export { runCompaction } from './compaction-job';
+export { icebergCatalogFor, runCompaction } from './compaction-job';
 export type { CompactionJob, CompactionJobResult } from './compaction-job';
 export { latestReaderSchema, UnknownTopicSchemaError } from './compaction-reader';
 export { catalogDdl } from './catalog-ddl';

@@ -48,3 +48,32 @@ describe('lake:maintain settings', () => {
     expect(() => loadIcebergMaintenanceSettings({ LAKE_ICEBERG_ORPHAN_GRACE: 'soon', LAKE_ICEBERG_RETAIN_LAST: '0' })).toThrow(/LAKE_ICEBERG_ORPHAN_GRACE[\s\S]*LAKE_ICEBERG_RETAIN_LAST|LAKE_ICEBERG_RETAIN_LAST[\s\S]*LAKE_ICEBERG_ORPHAN_GRACE/);
   });
 });
+
+describe('LAKE_ICEBERG_CATALOG', () => {
+  it('is the file-system catalog unless glue is asked for', () => {
+    expect(loadCompactionSettings({}).icebergCatalog).toBeUndefined();
+    expect(loadCompactionSettings({ LAKE_ICEBERG_CATALOG: 'filesystem' }).icebergCatalog).toBeUndefined();
+  });
+
+  it('reads the Glue database and endpoint; a loopback endpoint gets the local stack credentials', () => {
+    expect(loadCompactionSettings({ LAKE_ICEBERG_CATALOG: 'glue', LAKE_GLUE_ENDPOINT: 'http://127.0.0.1:9000' }).icebergCatalog).toEqual({
+      kind: 'glue',
+      database: 'securecart_lake',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9000',
+      credentials: { accessKeyId: 'securecart-local', secretAccessKey: 'securecart-local-secret' },
+    });
+    // On AWS: no endpoint, no explicit credentials (the default chain: task role, instance profile).
+    expect(loadCompactionSettings({ LAKE_ICEBERG_CATALOG: 'glue', LAKE_GLUE_DATABASE: 'analytics', AWS_REGION: 'eu-west-1' }).icebergCatalog).toEqual({
+      kind: 'glue',
+      database: 'analytics',
+      region: 'eu-west-1',
+    });
+  });
+
+  it('names bad values', () => {
+    expect(() => loadCompactionSettings({ LAKE_ICEBERG_CATALOG: 'hive', LAKE_GLUE_DATABASE: 'Bad-Name', LAKE_GLUE_ENDPOINT: 'nope' })).toThrow(
+      /LAKE_ICEBERG_CATALOG[\s\S]*LAKE_GLUE_DATABASE[\s\S]*LAKE_GLUE_ENDPOINT/,
+    );
+  });
+});
