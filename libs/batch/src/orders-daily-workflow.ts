@@ -235,8 +235,10 @@ export class OrdersDailyRunner {
     // Step Functions execution names: at most 80 of [A-Za-z0-9-_].
     const name = `${ORDERS_DAILY_JOB}-${options.day ?? 'auto'}-${trigger}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`.slice(0, 80);
     const input: WorkflowInput = { job: ORDERS_DAILY_JOB, day: options.day, force: options.force ?? false, pollSeconds: options.pollSeconds, maxPolls: options.maxPolls };
-    const recorder = this.history.recorder(ORDERS_DAILY_JOB, name, trigger, startedAt, input);
     const say = this.deps.onProgress ?? (() => undefined);
+    const recorder = this.history.recorder(ORDERS_DAILY_JOB, name, trigger, startedAt, input, (err) =>
+      say(`  (run history not updated: ${(err as Error).message}; the final state is written at the end)`),
+    );
     say(`${name}: orders-daily${options.day ? ` for ${options.day}` : ''} (run history ${this.deps.store.url}${recorder.key})`);
     const result = await this.interpreter.run({
       name,

@@ -61,4 +61,19 @@ describe('CronScheduler', () => {
     await scheduler.stop();
     expect(fired).toEqual(['2026-11-27T01:30:00.000Z', '2026-11-28T01:30:00.000Z', '2026-11-29T01:30:00.000Z']);
   });
+
+  it('waits months for a yearly schedule without firing early (timers are stepped, not one long timeout)', async () => {
+    const clock = new FakeClock(at('2026-11-27T00:00:00Z'));
+    const fired: string[] = [];
+    const scheduler = new CronScheduler(new CronSchedule('0 0 1 1 *'), async (fire) => void fired.push(iso(fire)), clock);
+    scheduler.start();
+    for (let step = 0; step < 4 * 40 && fired.length === 0; step++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      clock.advance(6 * 3_600_000);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (clock.now() < at('2027-01-01T00:00:00Z')) expect(fired).toEqual([]);
+    }
+    await scheduler.stop();
+    expect(fired).toEqual(['2027-01-01T00:00:00.000Z']);
+  });
 });

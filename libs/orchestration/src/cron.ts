@@ -134,16 +134,20 @@ export class CronScheduler {
   private async run(): Promise<void> {
     while (!this.stopped) {
       const fire = this.nextFire();
-      const timer = this.clock.timer(Math.max(0, fire - this.clock.now()));
       let cancelled = false;
-      this.cancelSleep = () => {
-        cancelled = true;
-        timer.cancel();
-        resolveCancel();
-      };
       let resolveCancel: () => void = () => undefined;
       const cancel = new Promise<void>((resolve) => (resolveCancel = resolve));
-      await Promise.race([timer.fired, cancel]);
+      // In steps of at most 6 hours: Node's timers overflow past 2^31 ms (24.8 days) and fire at once.
+      while (!cancelled && this.clock.now() < fire) {
+        const timer = this.clock.timer(Math.min(fire - this.clock.now(), 6 * 3_600_000));
+        this.cancelSleep = () => {
+          cancelled = true;
+          timer.cancel();
+          resolveCancel();
+        };
+        await Promise.race([timer.fired, cancel]);
+        timer.cancel();
+      }
       if (cancelled || this.stopped) return;
       try {
         await this.job(fire);

@@ -44,13 +44,14 @@ export class RunHistory {
    * A recorder for one execution: `onEvent` keeps the document current (written on every state change,
    * so a crashed run is visible as RUNNING in the state it died in), `finish` writes the final one.
    */
-  recorder(workflow: string, name: string, trigger: string, startedAt: string, input: unknown) {
+  recorder(workflow: string, name: string, trigger: string, startedAt: string, input: unknown, onWriteError: (err: unknown) => void = () => undefined) {
     const record: RunRecord = { workflow, name, status: 'RUNNING', trigger, input, startedAt, failedAttempts: 0, events: [] };
     const key = this.keyOf(record);
     let writes: Promise<void> = Promise.resolve();
+    // Writes go one after the other (the last one wins); a failed one does not stop the next.
     const save = () => {
       const body = Buffer.from(JSON.stringify(record, null, 2));
-      writes = writes.then(() => this.store.put(key, body, { contentType: 'application/json' }).then(() => undefined));
+      writes = writes.catch(() => undefined).then(() => this.store.put(key, body, { contentType: 'application/json' }).then(() => undefined));
       return writes;
     };
     return {
@@ -61,8 +62,9 @@ export class RunHistory {
         if (event.type === 'StateEntered') record.state = event.state;
         if (event.type === 'TaskFailed') record.failedAttempts++;
         // Writes only where a person watching would want to see progress, not for every event.
+        // A progress write that fails (S3 briefly down) must not fail the workflow: the final write tells.
         if (event.type === 'StateEntered' || event.type === 'RetryScheduled' || event.type === 'ErrorCaught' || event.type === 'ExecutionStarted') {
-          await save();
+          await save().catch(onWriteError);
         }
       },
       finish: async (result: ExecutionResult) => {
