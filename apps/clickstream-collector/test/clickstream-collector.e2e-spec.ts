@@ -15,7 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Kafka } from 'kafkajs';
+import { Test } from '@nestjs/testing';
+import { Kafka, logLevel } from 'kafkajs';
 import { chromium, type Browser } from 'playwright-core';
 import { createSchemaRegistry, RegistryCodec } from '@app/codec';
 import { loadConfig } from '@app/config';
@@ -23,8 +24,10 @@ import { topics, type ClickstreamEvent } from '@app/contracts';
 import { createKafkaClient } from '@app/kafka';
 import { closeHour, LakeQuery, LandingSink, loadCompactionSettings, loadLandingSettings, runCompaction, tableNameOf } from '@app/lake';
 import { createLogger } from '@app/logging';
+import { KAFKA } from '@app/platform';
 import { createObjectStore } from '@app/object-store';
 import { committedOffsets, endOffsets, readTopic, uniqueName, waitFor } from '@app/testing';
+import { freePort } from '../../../test/support/service-process';
 import { ClickstreamCollectorModule } from '../src/clickstream-collector.module';
 import { configureCollectorHttp } from '../src/http-setup';
 
@@ -272,5 +275,35 @@ describe('clickstream collector', () => {
       { timeoutMs: 10_000, what: 'batches taken again' },
     );
     expect(after.body.failedRecordCount).toBe(0);
+  });
+
+  it('answers 503 with Retry-After and a per-record ServiceUnavailable when Kafka cannot be reached', async () => {
+    const closedPort = await freePort(); // nothing listens there: the broker is "down"
+    const moduleRef = await Test.createTestingModule({
+      imports: [ClickstreamCollectorModule.forRoot(config, logger, { CLICKSTREAM_TOPIC: topic, CLICKSTREAM_PUBLISH_TIMEOUT_MS: '1000', CLICKSTREAM_RETRY_AFTER_SECONDS: '2' })],
+    })
+      // Without retries, so the client gives up soon after the test instead of retrying in the background.
+      .overrideProvider(KAFKA)
+      .useValue(new Kafka({ brokers: [`127.0.0.1:${closedPort}`], connectionTimeout: 300, retry: { retries: 0 }, logLevel: logLevel.NOTHING }))
+      .compile();
+    const down = moduleRef.createNestApplication({ logger: false });
+    configureCollectorHttp(down);
+    await down.listen(0, '127.0.0.1');
+    try {
+      const session = `ses-${randomUUID()}`;
+      const res = await fetch(`${(await down.getUrl()).replace('[::1]', '127.0.0.1')}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': DESKTOP_UA },
+        body: JSON.stringify([event(session), { eventType: 'SCROLL' }]),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('2');
+      const body = (await res.json()) as { failedRecordCount: number; records: Array<{ errorCode: string }> };
+      expect(body.failedRecordCount).toBe(2);
+      expect(body.records.map((r) => r.errorCode)).toEqual(['ServiceUnavailable', 'InvalidEvent']);
+      expect((await landedInKafka()).some((l) => l.key === session)).toBe(false);
+    } finally {
+      await down.close();
+    }
   });
 });

@@ -26,6 +26,8 @@ export interface PublisherOptions {
 /** How long a topic's partition count is trusted before it is read again (partitions only ever grow). */
 const PARTITION_COUNT_TTL_MS = 60_000;
 
+/** How long shutdown waits for the Kafka clients to disconnect. */
+const CLOSE_TIMEOUT_MS = 5_000;
 /** Produce calls in flight at once; requests arriving meanwhile are merged into the next call. */
 const MAX_PRODUCE_CALLS = 2;
 /** Messages merged into one produce call at most (a request is never split). */
@@ -51,6 +53,8 @@ export class ClickstreamPublisher {
   private admin?: Promise<Admin>;
   private partitionCount?: { value: number; readAt: number };
   private readonly pending: PendingSend[] = [];
+  /** Every client made, connected or still connecting: closed directly, never by awaiting a connect. */
+  private readonly clients = new Set<Producer | Admin>();
   private produceCalls = 0;
 
   constructor(
@@ -69,8 +73,12 @@ export class ClickstreamPublisher {
         // Partitions are chosen in send() with this same partitioner; named so kafkajs need not warn.
         createPartitioner: Partitioners.DefaultPartitioner,
       });
+      this.clients.add(producer);
       this.producer = producer.connect().then(() => producer);
-      this.producer.catch(() => (this.producer = undefined));
+      this.producer.catch(() => {
+        this.producer = undefined;
+        this.clients.delete(producer);
+      });
     }
     return this.producer;
   }
@@ -80,8 +88,12 @@ export class ClickstreamPublisher {
     if (cached && Date.now() - cached.readAt < PARTITION_COUNT_TTL_MS) return cached.value;
     if (!this.admin) {
       const admin = this.kafka.admin();
+      this.clients.add(admin);
       this.admin = admin.connect().then(() => admin);
-      this.admin.catch(() => (this.admin = undefined));
+      this.admin.catch(() => {
+        this.admin = undefined;
+        this.clients.delete(admin);
+      });
     }
     const admin = await this.admin;
     const { topics: [metadata] } = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
@@ -213,8 +225,14 @@ export class ClickstreamPublisher {
     }
   }
 
+  /**
+   * Disconnects, bounded in time: during a broker outage a connect may still be retrying, and shutdown
+   * must not wait for it (SIGTERM would hang for the client's whole retry budget).
+   */
   async close(): Promise<void> {
-    const [producer, admin] = await Promise.all([this.producer?.catch(() => undefined), this.admin?.catch(() => undefined)]);
-    await Promise.all([producer?.disconnect(), admin?.disconnect()]);
+    const disconnects = Promise.all([...this.clients].map((client) => client.disconnect().catch(() => undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([disconnects, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
+    clearTimeout(timer);
   }
 }
