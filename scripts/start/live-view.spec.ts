@@ -1,4 +1,4 @@
-import { clickstreamSnapshot, percentile, renderView, sumByLabel, sumMatching, sumSamples } from './live-view';
+import { clickstreamSnapshot, filesSnapshot, percentile, renderView, sumByLabel, sumMatching, sumSamples } from './live-view';
 
 describe('live view', () => {
   const scrape = [
@@ -81,5 +81,18 @@ describe('live view: clickstream', () => {
     expect(lines).toContain('2.5 events/s   published 9   invalid 1   dropped (bots) 3');
     expect(lines).toContain('by type: PAGE_VIEW 7, ADD_TO_CART 2');
     expect(lines).toContain('demo shop: http://127.0.0.1:3004/shop');
+  });
+});
+
+describe('live view: files', () => {
+  it('adds up partner uploads, refusals and file-ingest outcomes', () => {
+    const text = [
+      'partner_sftp_files_stored_total{partner="acme",service="partner-sftp"} 2',
+      'partner_sftp_files_stored_total{partner="zeta",service="partner-sftp"} 1',
+      'partner_sftp_refusals_total{reason="unknown-key",service="partner-sftp"} 4',
+      'file_ingest_files_total{source="wh",outcome="copied",service="file-ingest"} 10',
+      'file_ingest_files_total{source="wh",outcome="skipped",service="file-ingest"} 990',
+    ].join('\n');
+    expect(filesSnapshot(text)).toEqual({ partnerStored: 3, partnerRefused: 4, ingestCopied: 10, ingestSkipped: 990, ingestFailed: 0 });
   });
 });

@@ -16,6 +16,29 @@ export interface MetricsSnapshot {
   lake: { recordsLanded: number; filesUploaded: number; hoursClosed: number; hoursCompacted: number };
   /** The clickstream collector's counters (absent when it does not answer). */
   clickstream?: ClickstreamSnapshot;
+  /** file-ingest's and partner-sftp's counters. */
+  files?: FilesSnapshot;
+}
+
+export interface FilesSnapshot {
+  partnerStored: number;
+  partnerRefused: number;
+  ingestCopied: number;
+  ingestSkipped: number;
+  ingestFailed: number;
+}
+
+/** file-ingest's runs and partner-sftp's uploads, from the services' `/metrics` texts. */
+export function filesSnapshot(text: string): FilesSnapshot {
+  const total = (metric: string) => [...sumByLabel(text, metric, 'service').values()].reduce((a, n) => a + n, 0);
+  const ingest = sumByLabel(text, 'file_ingest_files_total', 'outcome');
+  return {
+    partnerStored: total('partner_sftp_files_stored_total'),
+    partnerRefused: total('partner_sftp_refusals_total'),
+    ingestCopied: ingest.get('copied') ?? 0,
+    ingestSkipped: ingest.get('skipped') ?? 0,
+    ingestFailed: ingest.get('failed') ?? 0,
+  };
 }
 
 export interface ClickstreamSnapshot {
@@ -144,6 +167,14 @@ export function renderView(input: {
     lines.push(b('clickstream') + `  ${c.perSecond.toFixed(1)} events/s   published ${c.published}   invalid ${c.invalid}   dropped (bots) ${c.dropped}   failed ${c.failed}   throttled requests ${c.throttled}`);
     lines.push(`  by type: ${types || '—'}`);
     lines.push(d(`  demo shop: ${c.shopUrl}  (open it and click: page views, products, search, add to cart, checkout)`));
+  }
+  const f = m.files;
+  if (f) {
+    lines.push(
+      b('files') +
+        `  partner uploads stored ${f.partnerStored}   sftp refused ${f.partnerRefused}   file-ingest copied ${f.ingestCopied}   skipped ${f.ingestSkipped}   failed ${f.ingestFailed}` +
+        d('  (sftp :2222; file-ingest runs with FILE_INGEST_SOURCES)'),
+    );
   }
   lines.push(b('lake ') + `  records landed ${m.lake.recordsLanded}   segment uploads ${m.lake.filesUploaded}   hours closed ${m.lake.hoursClosed}   compactions ${m.lake.hoursCompacted}`);
   lines.push(d('       npm run lake:status · npm run query -- "select count(*) from orders_order_placed_v1"'));

@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { localServiceEnv } from '../acl/local-principals';
-import { clickstreamSnapshot, renderView, sumMatching, sumSamples, type MetricsSnapshot, type ServiceRow } from './live-view';
+import { clickstreamSnapshot, filesSnapshot, renderView, sumMatching, sumSamples, type MetricsSnapshot, type ServiceRow } from './live-view';
 import { TrafficGenerator } from './traffic-generator';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -26,6 +26,10 @@ const SERVICES = [
   { name: 'fraud-service', port: 3002 },
   { name: 's3-sink', port: 3003 },
   { name: 'clickstream-collector', port: 3004 },
+  // Idle unless FILE_INGEST_SOURCES is set (passed through from the user's environment).
+  { name: 'file-ingest', port: 3006 },
+  // SFTP on :2222; host key and partner keys under .local-stack/partner-sftp/, made on first start.
+  { name: 'partner-sftp', port: 3007 },
 ];
 const SHOP_URL = 'http://127.0.0.1:3004/shop';
 /** Events/s in the view: published events over about this long. */
@@ -37,7 +41,18 @@ const RATE_WINDOW_MS = 10_000;
  * demo by about half a minute.
  */
 const DEMO_ENV: Record<string, Record<string, string>> = {
-  's3-sink': { SINK_ROTATE_AGE: '30s' },
+  's3-sink': {
+    SINK_ROTATE_AGE: '30s',
+    // The order topics' compacted hours are also committed to Iceberg tables (curated/<topic>/metadata/).
+    LAKE_TABLE_FORMAT: [
+      'orders.order-placed.v1',
+      'orders.order-confirmed.v1',
+      'orders.order-rejected.v1',
+      'orders.order-cancelled.v1',
+    ]
+      .map((topic) => `${topic}=iceberg`)
+      .join(','),
+  },
 };
 
 function demoEnv(service: string): Record<string, string> {
@@ -143,6 +158,7 @@ class Supervisor {
         hoursCompacted: total(/lake_compactions/i),
       },
       clickstream: collectorText === undefined ? undefined : this.withRate(clickstreamSnapshot(collectorText, SHOP_URL)),
+      files: filesSnapshot(texts.filter((t): t is string => t !== undefined).join('\n')),
     };
   }
 
