@@ -25,6 +25,12 @@ export interface SecureCartStackProps extends StackProps {
   readonly projectionStartDay?: string;
   /** Days after which curated objects move to S3 Standard-IA. */
   readonly curatedInfrequentAccessAfterDays?: number;
+  /**
+   * Topics the sink publishes as Iceberg tables (LAKE_TABLE_FORMAT=iceberg, LAKE_ICEBERG_CATALOG=glue):
+   * no Hive table is declared for them; the sink registers each as a Glue Iceberg table
+   * (table_type=ICEBERG, metadata_location) at its first commit and may update only those tables.
+   */
+  readonly icebergTopics?: readonly string[];
 }
 
 /** Role name of a service; the service assumes it (ECS task role) and uses it for MSK IAM and S3. */
@@ -212,7 +218,22 @@ export class SecureCartStack extends Stack {
       databaseInput: { name: 'securecart_lake', description: 'Curated SecureCart events (Parquet, partition projection)' },
     });
     const projectionStartDay = props.projectionStartDay ?? '2026-01-01';
-    for (const topic of allTopics) {
+    const icebergTopics = new Set(props.icebergTopics ?? []);
+    const sinkRole = this.roles.get('s3-sink');
+    if (icebergTopics.size > 0 && sinkRole) {
+      sinkRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'IcebergTablesInGlue',
+          actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable'],
+          resources: [
+            Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
+            Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'securecart_lake' }),
+            ...[...icebergTopics].map((t) => Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `securecart_lake/${tableNameOf(t)}` })),
+          ],
+        }),
+      );
+    }
+    for (const topic of allTopics.filter((t) => !icebergTopics.has(t.name))) {
       const location = `s3://${this.lake.bucketName}/curated/${topic.name}/`;
       const table = new glue.CfnTable(this, `Table-${tableNameOf(topic.name)}`, {
         catalogId: this.account,

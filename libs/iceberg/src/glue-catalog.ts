@@ -58,26 +58,25 @@ function serialized<T>(key: string, section: () => Promise<T>): Promise<T> {
 }
 
 export class GlueCatalog implements IcebergCatalog {
-  private databaseReady?: Promise<void>;
-
   constructor(
     private readonly store: ObjectStore,
     private readonly glue: GlueClient,
     private readonly database: string,
   ) {}
 
-  private ensureDatabase(): Promise<void> {
-    this.databaseReady ??= this.glue
-      .send(new CreateDatabaseCommand({ DatabaseInput: { Name: this.database, Description: 'SecureCart curated lake (Iceberg tables)' } }))
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          if (err instanceof AlreadyExistsException) return;
-          this.databaseReady = undefined;
-          throw err;
-        },
-      );
-    return this.databaseReady;
+  /** Creates the table; creates the database first only when it is missing (the CDK app creates it on AWS). */
+  private async createTable(input: TableInput): Promise<void> {
+    try {
+      await this.glue.send(new CreateTableCommand({ DatabaseName: this.database, TableInput: input }));
+    } catch (err) {
+      if (!(err instanceof EntityNotFoundException)) throw err;
+      try {
+        await this.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: this.database, Description: 'SecureCart curated lake (Iceberg tables)' } }));
+      } catch (created) {
+        if (!(created instanceof AlreadyExistsException)) throw created;
+      }
+      await this.glue.send(new CreateTableCommand({ DatabaseName: this.database, TableInput: input }));
+    }
   }
 
   async load(table: TableRef): Promise<LoadedTable | undefined> {
@@ -95,7 +94,6 @@ export class GlueCatalog implements IcebergCatalog {
   }
 
   async commit(table: TableRef, base: LoadedTable | undefined, next: TableMetadata): Promise<LoadedTable> {
-    await this.ensureDatabase();
     const sequence = base ? Number(/\/(\d+)-[^/]+\.metadata\.json$/.exec(base.metadataLocation)?.[1] ?? 0) + 1 : 1;
     const key = `${table.prefix}/metadata/${String(sequence).padStart(5, '0')}-${randomUUID()}.metadata.json`;
     const location = tableLocation(this.store, { ...table, prefix: key });
@@ -120,10 +118,7 @@ export class GlueCatalog implements IcebergCatalog {
     };
     try {
       await serialized(`${this.database}.${input.Name}`, async () => {
-        if (!base) {
-          await this.glue.send(new CreateTableCommand({ DatabaseName: this.database, TableInput: input }));
-          return;
-        }
+        if (!base) return this.createTable(input);
         const current = await this.glue.send(new GetTableCommand({ DatabaseName: this.database, Name: input.Name }));
         if (current.Table?.Parameters?.metadata_location !== base.metadataLocation) {
           throw new CommitConflictError(`${this.database}.${input.Name} moved to ${current.Table?.Parameters?.metadata_location}`);
