@@ -124,6 +124,8 @@ describe('runtime errors', () => {
     expect(errorClass('text')).toBe('string');
     expect(errorMessage(42)).toBe('42');
     expect(new NonRetriableError('x').code).toBe('INVALID');
+    // Logs and stack traces print the name, not the constructor.
+    expect(String(new NonRetriableError('no lines'))).toBe('NonRetriableError: no lines');
   });
 
   it('classify a thrown null or primitive as unclassified', () => {
