@@ -43,8 +43,8 @@ const values = [
 
 describe('ambiguous unions and a changed namespace', () => {
   it('the landing reads the event time behind ambiguous unions', () => {
-    const body = parseAvroSchema(writer).toBuffer(values[0]);
-    expect(eventTimeReader(writer, 'occurredAt')(body)).toBe(hourStart + 2);
+    const body = parseAvroSchema(JSON.stringify(writer)).toBuffer(values[0]);
+    expect(eventTimeReader(writer as unknown as Parameters<typeof eventTimeReader>[0], 'occurredAt')(body)).toBe(hourStart + 2);
   });
 
   it('compaction resolves the old namespace to the reader by unqualified name and keeps each union branch', async () => {
