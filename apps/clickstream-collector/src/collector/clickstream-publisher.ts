@@ -4,7 +4,7 @@
  * partition and offset the way PutRecords reports sequence numbers.
  */
 import { CompressionTypes, Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
-import { CodecError, InvalidRecordError, type RegistryCodec, type Serializer } from '@app/codec';
+import { CodecError, HEADER_LENGTH, InvalidRecordError, MAGIC_BYTE, type RegistryCodec, type Serializer } from '@app/codec';
 import { topics, type ClickstreamEvent } from '@app/contracts';
 import { classifyKafkaError } from '@app/kafka';
 import type { Logger } from '@app/logging';
@@ -39,6 +39,47 @@ interface PendingSend {
   settled: boolean;
   resolve: (records: PublishedRecord[]) => void;
   reject: (err: unknown) => void;
+}
+
+/** Size of the buffers a batch's records are framed into. */
+const FRAME_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Frames a batch's events (Confluent header + Avro body, the codec's wire format under the codec's
+ * schema id) into shared chunks and hands out views of them: one allocation per 256 KiB instead of a
+ * copy per record (the producer copies the bytes into its request anyway).
+ */
+class FrameWriter {
+  private chunk = Buffer.allocUnsafe(FRAME_CHUNK_BYTES);
+  private position = 0;
+
+  constructor(private readonly schemaId: number) {}
+
+  /** The framed record, or undefined when the schema refuses the value. */
+  write(event: ClickstreamEvent): Buffer | undefined {
+    for (;;) {
+      const start = this.position;
+      if (this.chunk.length - start > HEADER_LENGTH) {
+        this.chunk[start] = MAGIC_BYTE;
+        this.chunk.writeUInt32BE(this.schemaId, start + 1);
+        let end: number;
+        try {
+          end = topics.clickstream.schema.type.encode(event, this.chunk, start + HEADER_LENGTH);
+        } catch {
+          return undefined;
+        }
+        if (end >= 0) {
+          this.position = end;
+          return this.chunk.subarray(start, end);
+        }
+        // avsc answers minus the bytes it lacked past the chunk's end: a fresh chunk that holds this record.
+        this.chunk = Buffer.allocUnsafe(Math.max(FRAME_CHUNK_BYTES, 2 * (this.chunk.length - start - end)));
+      } else {
+        this.chunk = Buffer.allocUnsafe(FRAME_CHUNK_BYTES);
+      }
+      this.position = 0;
+    }
+  }
 }
 
 /** Kafka's default partitioner (murmur2 of the key, as the Java client): the same partition kafkajs would pick. */
@@ -122,13 +163,21 @@ export class ClickstreamPublisher {
     }
     const results: PublishResult[] = new Array(events.length);
     const encoded: Array<{ index: number; message: Message }> = [];
+    const frames = new FrameWriter(serializer.schemaId);
     events.forEach((event, index) => {
-      try {
-        encoded.push({ index, message: { key: event.sessionId, value: serializer.encode(event) } });
-      } catch (err) {
-        const paths = err instanceof InvalidRecordError ? err.message : (err as Error).message;
-        results[index] = { errorCode: 'InvalidEvent', errorMessage: `does not match ClickstreamEvent: ${paths}` };
+      const value = frames.write(event);
+      if (value) {
+        encoded.push({ index, message: { key: event.sessionId, value } });
+        return;
       }
+      let paths: string;
+      try {
+        serializer.encode(event); // names the fields the schema refused
+        paths = 'not encodable';
+      } catch (err) {
+        paths = err instanceof InvalidRecordError ? err.message : (err as Error).message;
+      }
+      results[index] = { errorCode: 'InvalidEvent', errorMessage: `does not match ClickstreamEvent: ${paths}` };
     });
     if (encoded.length === 0) return results;
     const outcome = await this.send(encoded.map((e) => e.message));
