@@ -51,8 +51,8 @@ interface PlannedOrder {
 function planOrders(): PlannedOrder[] {
   const orders: PlannedOrder[] = [];
   for (let n = 0; n < 23; n++) {
-    // Four busy hours keep the number of hours to compact (and the test's run time) small.
-    let placedAt = DAY_START + (n % 4) * 5 * HOUR + n * 60_000;
+    // Two busy hours keep the number of hours to compact (and the test's run time) small.
+    let placedAt = DAY_START + (n % 2) * 12 * HOUR + n * 60_000;
     if (n === 20) placedAt = DAY_START + 24 * HOUR - 30_000; // its verdicts land in the next day's first hour
     if (n === 21) placedAt = DAY_START - 30 * 60_000; // the day before
     if (n === 22) placedAt = DAY_START + 24 * HOUR + 10 * 60_000; // the day after
