@@ -163,9 +163,10 @@ export async function syncSource(spec: SyncSourceSpec, deps: FileSyncDeps): Prom
     return parsed.counts.length;
   };
 
-  const verify = async (key: string, expected: { whole: string; composite?: string }): Promise<void> => {
-    let stored = resumable ? await resumable.storedSha256(key) : undefined;
-    // The store keeps no digest for this object: read it back.
+  const verify = async (key: string, expected: { whole: string; composite?: string }, readBack: boolean): Promise<void> => {
+    // A small object is read back (one request); a multipart one is checked against the digest the store
+    // keeps, read back only when it keeps none.
+    let stored = !readBack && resumable ? await resumable.storedSha256(key) : undefined;
     stored ??= sha256Base64(await store.get(key));
     const matches = withoutPartCount(stored) === expected.whole || (expected.composite !== undefined && withoutPartCount(stored) === withoutPartCount(expected.composite));
     if (!matches) {
@@ -186,7 +187,7 @@ export async function syncSource(spec: SyncSourceSpec, deps: FileSyncDeps): Prom
     const key = keyFor(file);
     await limiter?.take(body.length);
     await store.put(key, body, { sha256Base64: sha });
-    await verify(key, { whole: sha });
+    await verify(key, { whole: sha }, true);
     report.bytes += body.length;
     const stockCounts = isInventory(file.path) ? await publishCounts(file, body, shaHex) : undefined;
     remember(file, { sha256: shaHex, key, copiedAt: now().toISOString() });
@@ -255,7 +256,7 @@ export async function syncSource(spec: SyncSourceSpec, deps: FileSyncDeps): Prom
     }
     const whole = hash.digest('base64');
     await uploads.completeUpload(current.key, current.uploadId, parts);
-    await verify(current.key, { whole, composite: compositeSha256(partDigests) });
+    await verify(current.key, { whole, composite: compositeSha256(partDigests) }, false);
     const shaHex = hexOf(whole);
     let stockCounts: number | undefined;
     if (isInventory(file.path) && file.size <= options.maxInventoryCsvBytes) {
