@@ -56,3 +56,14 @@ describe('batch body', () => {
     expect((await rejection(() => parseBatch(Buffer.from('1\n2\n3\n'), 'ndjson', 2))).status).toBe(413);
   });
 });
+
+describe('batch body: a client that goes away', () => {
+  it('is a rejected batch, not a server fault', async () => {
+    const stream = new Readable({ read() {} }) as Readable & { headers: Record<string, string> };
+    stream.headers = {};
+    const reading = readBatchBody(stream, 1_000);
+    stream.push('[');
+    stream.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    await expect(reading).rejects.toMatchObject({ status: 400, message: 'request aborted by the client' });
+  });
+});

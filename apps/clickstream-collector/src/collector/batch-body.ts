@@ -64,6 +64,8 @@ export async function readBatchBody(req: Readable & { headers: IncomingHttpHeade
     if (gzip) req.unpipe();
     if (err instanceof BatchRejectedError) throw err;
     if (gzip && (err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new BatchRejectedError(400, `not valid gzip: ${(err as Error).message}`);
+    // The client went away mid-body (closed tab, timeout): nothing to answer, nothing to log as a fault.
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted') throw new BatchRejectedError(400, 'request aborted by the client');
     throw err;
   }
   return Buffer.concat(chunks, total);
