@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { avroSchema, decimal, registryAuthHeaders, valueSubject, type AvroSchema } from '@app/codec';
 import { loadConfig } from '@app/config';
 import { exampleEvents, topics } from '@app/contracts';
-import { FileSystemCatalog, maintainTable, type LoadedTable } from '@app/iceberg';
+import { FileSystemCatalog, IcebergTable, maintainTable, prepareSchema, unassignedField, type LoadedTable } from '@app/iceberg';
 import { compactHour, compactionDefaults, curatedTableRef, IcebergCuratedTable, parseTableFormats, rawHourPrefix, runCompaction, type TableFormats } from '@app/lake';
 import { createObjectStore, type ObjectStore } from '@app/object-store';
 import { uniqueName } from '@app/testing';
@@ -205,6 +205,20 @@ describe.each(['s3', 'file'] as const)('Iceberg tables on %s read by pyiceberg a
     expect(facts.current).toMatchObject({ rows: 180, distinct: 180, by_hour: { [hourA]: 110, [hourB]: 50, [hourC]: 20 } });
     expect(facts.current.non_null.giftMessage).toBe(20);
     expect(facts.duckdb).toMatchObject({ rows: 180, distinct: 180 });
+  });
+
+  it('serializes concurrent writers through If-None-Match on the store: no commit is lost', async () => {
+    const ref = { namespace: 'test', name: 'concurrent', prefix: `curated/${uniqueName('concurrent')}` };
+    const schema = prepareSchema(undefined, [unassignedField('eventId', 'string'), unassignedField('occurredAt', 'timestamptz')]);
+    const writer = () => new IcebergTable({ store, catalog: new FileSystemCatalog(store), table: ref, partitionSource: 'occurredAt' });
+    const file = (name: string) => ({ filePath: `${store.url}${ref.prefix}/${name}.parquet`, partition: {}, recordCount: 1n, fileSizeInBytes: 1n });
+    await writer().commitHour({ hour: '2026-11-28T00', files: [file('base')], schema });
+    const hours = ['2026-11-28T01', '2026-11-28T02', '2026-11-28T03', '2026-11-28T04'];
+    await Promise.all(hours.map((hour) => writer().commitHour({ hour, files: [file(hour)], schema })));
+    const loaded = (await new FileSystemCatalog(store).load(ref))!;
+    expect(loaded.version).toBe('5');
+    expect(loaded.metadata.snapshots).toHaveLength(5);
+    expect(loaded.metadata.snapshots.at(-1)!.summary['total-data-files']).toBe('5');
   });
 
   it('expires old snapshots and deletes only the files no live snapshot references', async () => {
