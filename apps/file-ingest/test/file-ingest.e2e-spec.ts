@@ -108,6 +108,7 @@ describe('file-ingest: 1,000 files with a 200 MiB one killed mid-upload', () => 
     // Run 2 resumes: the parts S3 holds are not sent again.
     resumed = await syncSource(spec, { store, source: new LocalDirectorySource(sourceDir) });
     expect(resumed.failed).toBe(0);
+    expect(resumed.stockCounts).toEqual({ files: 0, published: 0, malformed: [] });
     expect(resumed.considered).toBe(smallCount + 1);
     expect(resumed.copied + resumed.skipped).toBe(smallCount + 1);
     expect(resumed.skipped).toBe(checkpointed);

@@ -100,7 +100,8 @@ export async function syncSource(spec: SyncSourceSpec, deps: FileSyncDeps): Prom
   const runId = `${started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
   const limiter = spec.bandwidthBytesPerSecond ? new BandwidthLimiter(spec.bandwidthBytesPerSecond) : undefined;
   const taken = pathFilter(spec.include, spec.exclude);
-  const isInventory = pathFilter(spec.inventoryPatterns, []);
+  // No inventory patterns means no inventory files (unlike includes, where none means all).
+  const isInventory = spec.inventoryPatterns.length > 0 ? pathFilter(spec.inventoryPatterns, []) : () => false;
   const resumable = supportsResumableUploads(store) ? store : undefined;
 
   const state = await loadSyncState(store, spec.name);
