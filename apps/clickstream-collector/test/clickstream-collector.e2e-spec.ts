@@ -195,6 +195,38 @@ describe('clickstream collector', () => {
     }
   });
 
+  it('the beacon keeps events the collector throttled (429) and delivers them once it takes them again', async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await context.newPage();
+    let throttled = 0;
+    // The first two batch requests are answered as a collector at capacity would answer them.
+    await page.route('**/v1/events', async (route) => {
+      if (throttled < 2) {
+        throttled++;
+        return route.fulfill({ status: 429, headers: { 'retry-after': '1' }, contentType: 'application/json', body: '{"error":"TooManyRequests"}' });
+      }
+      return route.continue();
+    });
+    await page.goto(`${baseUrl}/shop/products/DEMO-SKU-002`);
+    const sessionId = await page.evaluate(() => (globalThis as unknown as { securecartBeacon: { sessionId: string } }).securecartBeacon.sessionId);
+    await page.waitForFunction(() => {
+      const b = (globalThis as unknown as { securecartBeacon: { stats: Record<string, number>; pending(): number } }).securecartBeacon;
+      return b.stats.acknowledged >= 2 && b.pending() === 0;
+    }, undefined, { timeout: 20_000 });
+    const stats = await page.evaluate(() => (globalThis as unknown as { securecartBeacon: { stats: Record<string, number> } }).securecartBeacon.stats);
+    await context.close();
+    expect(throttled).toBe(2);
+    expect(stats.retried).toBeGreaterThanOrEqual(4); // both events, twice
+    const mine = await waitFor(
+      async () => {
+        const events = (await landedInKafka()).filter((r) => r.key === sessionId);
+        return events.length >= 2 ? events : undefined;
+      },
+      { timeoutMs: 15_000, what: "the throttled session's events in Kafka" },
+    );
+    expect(mine.map((r) => r.event.eventType).sort()).toEqual(['PAGE_VIEW', 'PRODUCT_VIEW']);
+  });
+
   it('answers per record: offsets that point at the records in Kafka, errors for bad ones, bots dropped, gzip NDJSON', async () => {
     const session = `ses-${randomUUID()}`;
     const good = [event(session), event(session, { eventType: 'PRODUCT_VIEW', productSku: 'SKU-1', pageUrl: 'https://shop.example/p/1?utm=x', country: 'DE' })];
