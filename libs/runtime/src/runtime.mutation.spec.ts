@@ -51,7 +51,9 @@ describe('dead-lettering', () => {
   });
 
   it('carries string and numeric error codes, nothing for another kind of code, and bounds the message', () => {
-    const src = { topic: 't', partition: 0, message: { ...message, headers: undefined } };
+    // A message of the old format, which has no headers.
+    const bare: KafkaMessage = { key: message.key, value: message.value, offset: '42', timestamp: '1764306000000', attributes: 0, size: 20 };
+    const src = { topic: 't', partition: 0, message: bare };
     const code = (err: unknown) => deadLetter(src, err, 's', now).headers![DLQ_HEADERS.errorCode];
     expect(code(new NonRetriableError('x', 'NO_LINES'))).toBe('NO_LINES');
     expect(code(Object.assign(new Error('x'), { code: 47 }))).toBe('47');
