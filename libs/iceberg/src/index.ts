@@ -25,7 +25,7 @@ export {
 export type { Snapshot, TableMetadata } from './table-metadata';
 export { CommitConflictError, FileSystemCatalog, keyOfUri, tableLocation } from './catalog';
 export type { IcebergCatalog, LoadedTable, TableRef } from './catalog';
-export { hourOrdinal, IcebergTable, prepareSchema, SchemaConflictError, summarizeManifest } from './table';
+export { hourOrdinal, IcebergTable, mayContain as manifestMayContainHour, prepareSchema, SchemaConflictError, summarizeManifest } from './table';
 export type { HourCommit, HourCommitResult, IcebergTableOptions, PreparedSchema } from './table';
 export { maintainTable } from './maintenance';
 export type { MaintenanceOptions, MaintenanceResult } from './maintenance';

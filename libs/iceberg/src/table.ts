@@ -237,7 +237,7 @@ function stripIds(field: NestedField): NestedField {
 }
 
 /** Whether a manifest's partition summary admits the hour (no summary: it may). */
-function mayContain(manifest: ManifestFile, ordinal: number): boolean {
+export function mayContain(manifest: ManifestFile, ordinal: number): boolean {
   const summary = manifest.partitions?.[0];
   if (!summary || !summary.lowerBound || !summary.upperBound) return true;
   return summary.lowerBound.readInt32LE() <= ordinal && ordinal <= summary.upperBound.readInt32LE();

@@ -17,6 +17,7 @@ import {
   hourOrdinal,
   icebergTypeOfAvro,
   keyOfUri,
+  manifestMayContainHour,
   parquetMetrics,
   prepareSchema,
   unassignedField,
@@ -78,7 +79,7 @@ export class IcebergCuratedTable implements CuratedTableCommitter {
   constructor(
     private readonly store: ObjectStore,
     topic: string,
-    eventTimeField: string,
+    private readonly eventTimeField: string,
     catalog: IcebergCatalog = new FileSystemCatalog(store),
   ) {
     this.table = new IcebergTable({ store, catalog, table: curatedTableRef(topic), partitionSource: eventTimeField });
@@ -92,8 +93,16 @@ export class IcebergCuratedTable implements CuratedTableCommitter {
 
   async commitHour(hour: string, files: readonly CommittedFile[], prepared: PreparedIcebergWrite, summary: Record<string, string>): Promise<HourCommitResult> {
     const dataFiles: DataFile[] = [];
+    const source = prepared.schema.fields.find((f) => f.name === this.eventTimeField);
+    const hourStartMicros = BigInt(Date.parse(`${hour}:00:00Z`)) * 1000n;
     for (const file of files) {
       const metrics = await parquetMetrics(file.localPath, prepared.schema.fields);
+      // The partition value is the hour: every row's event time must lie in it (readers prune by it).
+      const lower = source && metrics.lowerBounds.get(source.id)?.readBigInt64LE();
+      const upper = source && metrics.upperBounds.get(source.id)?.readBigInt64LE();
+      if (lower === undefined || upper === undefined || lower < hourStartMicros || upper >= hourStartMicros + 3_600_000_000n) {
+        throw new Error(`${file.key}: event times ${String(lower)}..${String(upper)} (µs) are not all in hour ${hour}; not committed to the Iceberg table`);
+      }
       dataFiles.push({
         filePath: this.store.url.replace(/\/?$/, '/') + file.key,
         partition: {},
@@ -120,6 +129,7 @@ export class IcebergCuratedTable implements CuratedTableCommitter {
     const name = defaultSpec(loaded.metadata).fields[0].name;
     const ordinal = hourOrdinal(hour);
     for (const manifest of decodeManifestList(await this.store.get(keyOfUri(this.store, snapshot['manifest-list'])))) {
+      if (!manifestMayContainHour(manifest, ordinal)) continue;
       const entries = decodeManifest(await this.store.get(keyOfUri(this.store, manifest.manifestPath)), manifest);
       if (entries.some((e) => e.status !== DELETED && e.file.partition[name] === ordinal)) return true;
     }
