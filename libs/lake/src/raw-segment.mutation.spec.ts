@@ -28,6 +28,26 @@ const fields = (over: Partial<RawRecordFields> = {}): RawRecordFields => ({
   ...over,
 });
 
+describe('wrapper schema', () => {
+  it('is the landing contract every reader of raw/ decodes with', () => {
+    expect(rawRecordSchema(valueSchema)).toEqual({
+      type: 'record',
+      name: 'RawRecord',
+      namespace: 'com.securecart.lake',
+      fields: [
+        { name: '_partition', type: 'int' },
+        { name: '_offset', type: 'long' },
+        { name: '_timestamp', type: { type: 'long', logicalType: 'timestamp-millis' }, doc: 'Kafka record time' },
+        { name: '_key', type: ['null', 'bytes'] },
+        { name: '_headers', type: { type: 'map', values: 'bytes' } },
+        { name: '_schema_id', type: 'int' },
+        { name: 'value', type: valueSchema },
+      ],
+    });
+    expect(rawRecordSchema(JSON.stringify(valueSchema))).toEqual(rawRecordSchema(valueSchema));
+  });
+});
+
 describe('AvroBytes longs', () => {
   it.each([-(2 ** 52), -(2 ** 52) - 2, 2 ** 52, 2 ** 53 + 2, -(2 ** 53)])('encodes %d exactly on either side of the 2^52 switch', (n) => {
     const out = new AvroBytes(1);
@@ -127,6 +147,18 @@ describe('RawSegmentBuilder statistics and blocks', () => {
     let markers = 0;
     for (let i = file.indexOf(sync); i !== -1; i = file.indexOf(sync, i + 1)) markers++;
     expect(markers).toBeGreaterThan(2);
+    // Once finished, what it holds is exactly the file's blocks and their sync markers.
+    const header = readSegmentHeader(file);
+    const metaBytes = avro.Type.forSchema({ type: 'map', values: 'bytes' }).toBuffer(
+      Object.fromEntries(Object.entries(header.metadata).map(([k, v]) => [k, Buffer.from(v)])),
+    );
+    expect(small.bufferedBytes).toBe(file.length - 4 - metaBytes.length - 16);
+  });
+
+  it('fails reading a segment whose blocks are corrupt, rather than hanging or returning part', async () => {
+    const file = Buffer.from(build(512, Array.from({ length: 50 }, (_, i) => i)).finish());
+    file.fill(0xff, file.length - 60, file.length - 20);
+    await expect(readSegmentRows(file, (s) => parseAvroSchema(JSON.stringify(s)))).rejects.toThrow();
   });
 
   it('writes the statistics and masked fields into the header, and an empty segment reads as empty', async () => {
@@ -139,7 +171,7 @@ describe('RawSegmentBuilder statistics and blocks', () => {
     });
     expect(header).toMatchObject({ rows: 2, partition: 4, firstOffset: '50', lastOffset: '51', minEventTime: 3, maxEventTime: 7, schemaIds: [9] });
     expect(header.schema).toEqual(JSON.parse(wrapper));
-    expect(readSegmentHeader(build(1 << 20, [1]).finish()).metadata).not.toHaveProperty(SEGMENT_META.maskedFields);
+    expect(Object.keys(readSegmentHeader(build(1 << 20, [1]).finish()).metadata)).not.toContain(SEGMENT_META.maskedFields);
 
     const empty = build(1 << 20, []).finish();
     expect(readSegmentHeader(empty)).toMatchObject({ rows: 0, firstOffset: '-1', lastOffset: '-1' });
@@ -154,8 +186,13 @@ describe('readSegmentHeader', () => {
   });
 
   it('reads a container another writer made: codec null by default, no schema ids', () => {
-    const meta = avro.Type.forSchema({ type: 'map', values: 'bytes' }).toBuffer({ 'avro.schema': Buffer.from('"long"') });
-    const header = readSegmentHeader(Buffer.concat([Buffer.from('Obj\x01', 'latin1'), meta, Buffer.alloc(16)]));
-    expect(header).toMatchObject({ schema: 'long', codec: 'null', schemaIds: [] });
+    const container = (meta: Record<string, string>) =>
+      Buffer.concat([
+        Buffer.from('Obj\x01', 'latin1'),
+        avro.Type.forSchema({ type: 'map', values: 'bytes' }).toBuffer(Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, Buffer.from(v)]))),
+        Buffer.alloc(16),
+      ]);
+    expect(readSegmentHeader(container({ 'avro.schema': '"long"' }))).toMatchObject({ schema: 'long', codec: 'null', schemaIds: [] });
+    expect(readSegmentHeader(container({ 'avro.schema': '"long"', [SEGMENT_META.schemaIds]: '3,12' })).schemaIds).toEqual([3, 12]);
   });
 });
