@@ -7,7 +7,7 @@
  * contract: per-record answers that point at the records in Kafka, gzip NDJSON with a bad line, bots
  * dropped, whole-batch refusals, and 429 with Retry-After while the in-flight cap is taken.
  */
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,7 @@ import { committedOffsets, endOffsets, readTopic, uniqueName, waitFor } from '@a
 import { freePort } from '../../../test/support/service-process';
 import { ClickstreamCollectorModule } from '../src/clickstream-collector.module';
 import { configureCollectorHttp } from '../src/http-setup';
+import { ClickstreamIngest } from '../src/collector/clickstream-ingest';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -278,14 +279,20 @@ describe('clickstream collector', () => {
 
   it('answers 429 with Retry-After while the in-flight requests cap is taken, and takes batches again after', async () => {
     const url = new URL(`${baseUrl}/v1/events`);
-    // Requests whose bodies never finish hold their admission, as slow clients would.
-    const held: ClientRequest[] = [];
+    // Requests whose bodies never finish hold their admission, as slow clients would. Raw sockets, so no
+    // client-side connection pool can delay or reuse them.
+    const held: Socket[] = [];
     for (let i = 0; i < MAX_IN_FLIGHT_REQUESTS; i++) {
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
-      req.on('error', () => undefined);
-      req.write('[');
-      held.push(req);
+      const socket = connect(Number(url.port), url.hostname);
+      socket.on('error', () => undefined);
+      socket.write(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n[\r\n`);
+      held.push(socket);
     }
+    const admission = app.get(ClickstreamIngest).admission;
+    await waitFor(() => admission.inFlightRequests === MAX_IN_FLIGHT_REQUESTS, {
+      timeoutMs: 10_000,
+      what: `the ${MAX_IN_FLIGHT_REQUESTS} slow requests admitted`,
+    });
     try {
       const throttled = await waitFor(
         async () => {
