@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '@app/logging';
 import { attachKafkaTransport } from './kafka-transport.module';
 import { NestJsonLogger } from './nest-json-logger';
 import { startInBackground } from './start-in-background';
+import { startTracing } from './tracing';
 import { KAFKA } from './tokens';
 
 export interface BootstrapOptions {
@@ -47,6 +48,11 @@ export async function bootstrapService(
   logger.info('starting', { config: redactConfig(config) });
   let root: DynamicModule;
   try {
+    // Spans go to an OTLP collector only when one is configured (OTEL_EXPORTER_OTLP_*).
+    const tracing = startTracing(config.service, process.env, logger);
+    if (tracing) {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void tracing.flush().catch(() => undefined));
+    }
     // Service-specific settings (validated with zod inside `rootModule`) fail at boot the same way.
     root = rootModule(config, logger);
   } catch (err) {

@@ -8,3 +8,5 @@ export type { KafkaTransportOptions } from './kafka-transport.module';
 export { KafkaRuntimeTransport, PassErrorsToRuntime, NestHandlerError } from './kafka-transport';
 export type { KafkaRuntimeFactory } from './kafka-transport';
 export { startInBackground, backgroundStartDefaults } from './start-in-background';
+export { startTracing } from './tracing';
+export type { Tracing } from './tracing';

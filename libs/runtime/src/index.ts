@@ -8,6 +8,7 @@ export { coPartitionedAssigner, planTasks, CO_PARTITIONED_ASSIGNER } from './co-
 export { DLQ_HEADERS, dlqTopicOf } from './dead-letter';
 export { classify, isFencing, JsonDecodeError, TaskFencedError } from './errors';
 export { TaskStore } from './task-store';
-export { parseTraceparent, formatTraceparent, TRACEPARENT } from './trace-context';
+export { parseTraceparent, formatTraceparent, startRecordSpan, TRACEPARENT } from './trace-context';
+export type { RecordTrace, TraceParent } from './trace-context';
 export { producerWithCachedCoordinators } from './coordinator-cache';
 export type { CachingProducer } from './coordinator-cache';
