@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { localServiceEnv } from '../acl/local-principals';
+import { realignSinkWithEmptyLake } from './lake-alignment';
 import { clickstreamSnapshot, filesSnapshot, renderView, sumMatching, sumSamples, type MetricsSnapshot, type ServiceRow } from './live-view';
 import { TrafficGenerator } from './traffic-generator';
 
@@ -236,6 +237,15 @@ async function main(): Promise<void> {
     void shutdown(1);
   };
 
+  try {
+    const note = await realignSinkWithEmptyLake(process.env);
+    if (note) {
+      process.stderr.write(`[start] ${note}\n`);
+      message = `starting services… (${note})`;
+    }
+  } catch (err) {
+    process.stderr.write(`[start] could not compare the lake with the sink's offsets (${(err as Error).message}); starting anyway\n`);
+  }
   supervisor.startAll();
   const viewTimer = setInterval(draw, 1000);
   const summaryTimer = tty ? undefined : setInterval(summary, 10_000);
