@@ -87,6 +87,21 @@ describe('HourTracker', () => {
       expect(tracker.due(2, () => [])).toEqual([{ topic: 't', hour, reason: 'watermark' }]);
     });
 
+    it('holds the hour for a partition of the topic nobody has reported yet, until it has been quiet since start', () => {
+      const tracker = ahead();
+      tracker.partitionCount('t', 2);
+      // Partition 1's owner has not reported (its report not read yet): the hour must not close on partition 0 alone.
+      expect(tracker.lowWatermark('t', 2)).toBeUndefined();
+      expect(tracker.due(2, () => [])).toEqual([]);
+      tracker.peers('t', new Map([[1, { maxEventTime: T0 + H + 10 * MIN, lastRecordAt: 3, openHours: [] }]]));
+      expect(tracker.due(4, () => [])).toEqual([{ topic: 't', hour, reason: 'watermark' }]);
+
+      const quiet = ahead();
+      quiet.partitionCount('t', 2);
+      // Never reported for the idle time since start: it stops holding back, as a quiet assigned partition would.
+      expect(quiet.due(5 * MIN, () => [])).toEqual([{ topic: 't', hour, reason: 'watermark' }]);
+    });
+
     it('is not idle while a peer partition still receives records', () => {
       const start = T0 + 3 * H;
       const tracker = new HourTracker(10 * MIN, 5 * MIN, start);

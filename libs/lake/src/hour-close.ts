@@ -167,6 +167,8 @@ interface TopicHours {
   /** Hours closed before, with segments landed since (re-close). */
   late: Set<string>;
   closed: Set<string>;
+  /** How many partitions the topic has, when known (shared watermarks): partitions nobody reported hold the watermark. */
+  partitionCount: number;
 }
 
 export interface DueHour {
@@ -198,7 +200,7 @@ export class HourTracker {
   private topic(name: string): TopicHours {
     let t = this.topics.get(name);
     if (!t) {
-      t = { partitions: new Map(), peers: new Map(), pending: new Set(), late: new Set(), closed: new Set() };
+      t = { partitions: new Map(), peers: new Map(), pending: new Set(), late: new Set(), closed: new Set(), partitionCount: 0 };
       this.topics.set(name, t);
     }
     return t;
@@ -254,6 +256,16 @@ export class HourTracker {
     this.topic(topic).peers = peers;
   }
 
+  /**
+   * The topic's partition count. A partition neither owned here nor reported by another instance yet
+   * (its owner's report not read so far) then holds the watermark back like a newly assigned one,
+   * instead of the hour closing on the partitions that happen to be known.
+   */
+  partitionCount(topic: string, count: number): void {
+    const t = this.topic(topic);
+    t.partitionCount = Math.max(t.partitionCount, count);
+  }
+
   /** The state of each partition of `topic` this instance owns, to report to the other instances. */
   ownProgress(topic: string): Map<number, { maxEventTime: number | null; lastRecordAt: number }> {
     const out = new Map<number, { maxEventTime: number | null; lastRecordAt: number }>();
@@ -263,11 +275,14 @@ export class HourTracker {
     return out;
   }
 
-  /** Own partitions, then the partitions only peers own. */
+  /** Own partitions, then the partitions only peers own, then the ones nobody has reported (since start). */
   private *allPartitions(t: TopicHours): Iterable<PartitionProgress> {
     yield* t.partitions.values();
     for (const [partition, p] of t.peers) {
       if (!t.partitions.has(partition)) yield { maxEventTime: p.maxEventTime ?? Number.NEGATIVE_INFINITY, lastRecordAt: p.lastRecordAt };
+    }
+    for (let partition = 0; partition < t.partitionCount; partition++) {
+      if (!t.partitions.has(partition) && !t.peers.has(partition)) yield { maxEventTime: Number.NEGATIVE_INFINITY, lastRecordAt: this.startedAt };
     }
   }
 

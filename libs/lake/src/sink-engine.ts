@@ -115,6 +115,11 @@ export class LandingSink {
       if (missing.length > 0) logger.warn('sink topics missing, not landed until a restart', { missing });
       this.topics = wanted.filter((t) => existing.has(t)).sort();
       if (!existing.has(HOUR_CLOSE_TOPIC)) await ensureHourCloseTopic(admin);
+      if (settings.sharedWatermark && this.topics.length > 0) {
+        // Every partition counts towards the low watermark, also one whose owner has not reported yet.
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: this.topics });
+        for (const m of metadata) this.tracker.partitionCount(m.name, m.partitions.length);
+      }
       const dlqs = this.topics.map(dlqTopicOf).filter((t) => !existing.has(t));
       if (dlqs.length > 0) {
         await admin.createTopics({ waitForLeaders: true, topics: dlqs.map((topic) => ({ topic, numPartitions: 3 })) });
@@ -261,6 +266,10 @@ export class LandingSink {
       });
     }
     this.tracker.assign(assigned, this.now());
+    if (this.deps.settings.sharedWatermark) {
+      // Partitions added since start show up in an assignment first.
+      for (const [topic, partitions] of assigned) this.tracker.partitionCount(topic, Math.max(-1, ...partitions) + 1);
+    }
     this.deps.logger.info('partitions assigned', { assignment });
   }
 
