@@ -228,6 +228,30 @@ describe('clickstream collector', () => {
     expect(mine.map((r) => r.event.eventType).sort()).toEqual(['PAGE_VIEW', 'PRODUCT_VIEW']);
   });
 
+  it('sends again from the next page what went by beacon, since a beacon that never arrived cannot be told from one that did', async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/shop/products/DEMO-SKU-003`);
+    const sessionId = await page.evaluate(() => (globalThis as unknown as { securecartBeacon: { sessionId: string } }).securecartBeacon.sessionId);
+    await page.waitForFunction(() => (globalThis as unknown as { securecartBeacon: { pending(): number } }).securecartBeacon.pending() === 0);
+    // The browser accepts the beacon and it is lost on the way (as when the collector answered 503).
+    await page.evaluate(() => {
+      (navigator as unknown as { sendBeacon: () => boolean }).sendBeacon = () => true;
+    });
+    await page.click('#add-to-cart');
+    await page.click('#cart-link');
+    await page.waitForURL('**/shop/cart');
+    const mine = await waitFor(
+      async () => {
+        const events = (await landedInKafka()).filter((r) => r.key === sessionId).map((r) => r.event.eventType);
+        return events.includes('ADD_TO_CART') && events.includes('PAGE_VIEW') ? events : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the add-to-cart whose beacon was lost, sent again from the cart page' },
+    );
+    await context.close();
+    expect(mine.filter((t) => t === 'ADD_TO_CART')).toHaveLength(1);
+  });
+
   it('answers per record: offsets that point at the records in Kafka, errors for bad ones, bots dropped, gzip NDJSON', async () => {
     const session = `ses-${randomUUID()}`;
     const good = [event(session), event(session, { eventType: 'PRODUCT_VIEW', productSku: 'SKU-1', pageUrl: 'https://shop.example/p/1?utm=x', country: 'DE' })];
@@ -248,8 +272,17 @@ describe('clickstream collector', () => {
     expect(at(second).key).toBe(session);
 
     // Concurrent batches are merged into shared produce calls: each answer still names its own records.
-    const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 50 }, (_, i) => event(`ses-${b}-${i % 7}`)));
-    const answers = await Promise.all(batches.map((batch) => post(JSON.stringify(batch), { 'content-type': 'application/json' })));
+    // As many as the in-flight cap admits; one refused with 429 anyway (a beacon of an earlier test still
+    // in flight) is sent again after its Retry-After, as a client does.
+    const batches = Array.from({ length: MAX_IN_FLIGHT_REQUESTS }, (_, b) => Array.from({ length: 50 }, (_, i) => event(`ses-${b}-${i % 7}`)));
+    const postUntilTaken = async (batch: Record<string, unknown>[]) => {
+      for (;;) {
+        const answer = await post(JSON.stringify(batch), { 'content-type': 'application/json' });
+        if (answer.status !== 429) return answer;
+        await new Promise((resolve) => setTimeout(resolve, Number(answer.headers.get('retry-after')) * 1000));
+      }
+    };
+    const answers = await Promise.all(batches.map(postUntilTaken));
     const byPosition = new Map((await landedInKafka()).map((l) => [`${l.partition}/${l.offset}`, l]));
     answers.forEach((answer, b) => {
       expect(answer.body.failedRecordCount).toBe(0);

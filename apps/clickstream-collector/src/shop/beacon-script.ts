@@ -2,9 +2,10 @@
  * The demo shop's beacon, served as /shop/beacon.js (plain ES2017, no build step). It queues events in
  * sessionStorage, sends them in batches to POST /v1/events while the page is visible (fetch, keepalive),
  * keeps what failed with a retriable answer (429, 503, ServiceUnavailable, network) for a later try, and
- * on page hide sends everything still pending with navigator.sendBeacon; what the browser refuses to
- * queue stays stored and goes with the next page. Delivery is at least once: the lake deduplicates by
- * eventId.
+ * on page hide sends everything still pending with navigator.sendBeacon. A beacon's outcome is never
+ * known (the collector may have answered 503, the browser may have dropped it), so what went by beacon
+ * stays stored and the session's next page sends it again with fetch, which is acknowledged. Delivery is
+ * at least once: the lake deduplicates by eventId.
  */
 export const BEACON_SCRIPT = String.raw`(function () {
   'use strict';
@@ -37,6 +38,8 @@ export const BEACON_SCRIPT = String.raw`(function () {
   // Everything not yet acknowledged, including what an earlier page left behind.
   var queue = load(QUEUE_KEY, []);
   var inFlight = {};
+  // Sent by beacon from this page: not sent again from it, but kept for the next page (see above).
+  var beaconed = {};
   var timer = null;
   var backoffMs = 0;
   var stats = { sent: 0, acknowledged: 0, retried: 0, beacons: 0, rejected: 0 };
@@ -52,7 +55,7 @@ export const BEACON_SCRIPT = String.raw`(function () {
     for (var k in fields || {}) if (fields[k] !== undefined && fields[k] !== null && fields[k] !== '') event[k] = fields[k];
     queue.push(event);
     persist();
-    if (queue.length - Object.keys(inFlight).length >= BATCH) flush();
+    if (unsent().length >= BATCH) flush();
     else schedule(FLUSH_MS);
     return event.eventId;
   }
@@ -70,8 +73,10 @@ export const BEACON_SCRIPT = String.raw`(function () {
     persist();
   }
 
+  function unsent() { return queue.filter(function (e) { return !inFlight[e.eventId] && !beaconed[e.eventId]; }); }
+
   function flush() {
-    var batch = queue.filter(function (e) { return !inFlight[e.eventId]; }).slice(0, BATCH);
+    var batch = unsent().slice(0, BATCH);
     if (batch.length === 0) return Promise.resolve();
     batch.forEach(function (e) { inFlight[e.eventId] = true; });
     stats.sent += batch.length;
@@ -84,7 +89,7 @@ export const BEACON_SCRIPT = String.raw`(function () {
         }
         backoffMs = 0;
         if (!res.ok) { settle(batch, batch.map(function () { return { errorCode: 'Rejected' + res.status }; })); return; }
-        return res.json().then(function (body) { settle(batch, body.records); if (queue.length > Object.keys(inFlight).length) schedule(FLUSH_MS); });
+        return res.json().then(function (body) { settle(batch, body.records); if (unsent().length > 0) schedule(FLUSH_MS); });
       })
       .catch(function () {
         backoffMs = Math.min(30000, Math.max(1000, backoffMs * 2));
@@ -94,17 +99,16 @@ export const BEACON_SCRIPT = String.raw`(function () {
   }
 
   // Page hide: whatever is still pending (failed earlier or never sent) goes by beacon, which the
-  // browser delivers after the page is gone. Events in a keepalive fetch stay stored: the next page
-  // re-sends them if that fetch did not settle (at least once).
+  // browser delivers after the page is gone. Everything stays stored until a fetch is acknowledged:
+  // events in a keepalive fetch that did not settle and events sent by beacon go again from the next page.
   function sendPendingByBeacon() {
-    var pending = queue.filter(function (e) { return !inFlight[e.eventId]; });
-    var sent = {};
+    var pending = unsent();
     var chunk = [];
     function send() {
       if (chunk.length === 0) return true;
       var body = JSON.stringify(chunk);
       var ok = navigator.sendBeacon && navigator.sendBeacon(ENDPOINT, new Blob([body], { type: 'text/plain;charset=UTF-8' }));
-      if (ok) { stats.beacons++; chunk.forEach(function (e) { sent[e.eventId] = true; }); }
+      if (ok) { stats.beacons++; chunk.forEach(function (e) { beaconed[e.eventId] = true; }); }
       chunk = [];
       return ok;
     }
@@ -113,7 +117,6 @@ export const BEACON_SCRIPT = String.raw`(function () {
       if (chunk.length >= BATCH || JSON.stringify(chunk).length > BEACON_BYTES / 2) { if (!send()) break; }
     }
     send();
-    queue = queue.filter(function (e) { return !sent[e.eventId]; });
     persist();
   }
   document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'hidden') sendPendingByBeacon(); });
@@ -129,7 +132,8 @@ export const BEACON_SCRIPT = String.raw`(function () {
     sessionId: sessionId,
     track: track,
     flush: flush,
-    pending: function () { return queue.length; },
+    // Events this page still has to deliver (what it sent by beacon is the next page's to confirm).
+    pending: function () { return unsent().length + Object.keys(inFlight).length; },
     stats: stats,
   };
 
