@@ -21,5 +21,8 @@ describe('raw layout', () => {
     expect(hourOf(t)).toBe('2026-11-28T05');
     expect(hourStartMillis('2026-11-28T05')).toBe(Date.parse('2026-11-28T05:00:00Z'));
     expect(() => hourStartMillis('2026-11-28 05')).toThrow();
+    // Not rolled over into another hour's folder.
+    expect(() => hourStartMillis('2026-11-28T24')).toThrow('not an hour');
+    expect(() => hourStartMillis('2026-02-30T05')).toThrow('not an hour');
   });
 });

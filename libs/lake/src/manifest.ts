@@ -73,7 +73,11 @@ export function hourStartMillis(hour: string): number {
   const m = HOUR_PATTERN.exec(hour);
   if (!m) throw new Error(`not an hour (YYYY-MM-DDTHH): ${hour}`);
   const millis = Date.parse(`${m[1]}T${m[2]}:00:00Z`);
-  if (Number.isNaN(millis)) throw new Error(`not an hour (YYYY-MM-DDTHH): ${hour}`);
+  // Date.parse rolls over (hour 24 is the next midnight, Feb 30 is March 2): only a calendar hour that
+  // reads back the same names a folder.
+  if (Number.isNaN(millis) || new Date(millis).toISOString().slice(0, 13) !== `${m[1]}T${m[2]}`) {
+    throw new Error(`not an hour (YYYY-MM-DDTHH): ${hour}`);
+  }
   return millis;
 }
 
