@@ -1,4 +1,5 @@
 export { loadConfig, redactConfig, ConfigError } from './app-config';
+export { configErrorFrom, envByteSize, envDuration, envFlag, envInteger, isBlank, parseByteSize, parseDurationMs } from './env-schemas';
 export type {
   AppConfig,
   KafkaAuth,

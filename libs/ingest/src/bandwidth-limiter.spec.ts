@@ -1,4 +1,4 @@
-import { BandwidthLimiter, parseByteSize } from './bandwidth-limiter';
+import { BandwidthLimiter, parseByteRate } from './bandwidth-limiter';
 
 describe('BandwidthLimiter', () => {
   it('lets one second of bytes through, then makes takers wait for their share', async () => {
@@ -24,14 +24,14 @@ describe('BandwidthLimiter', () => {
   });
 });
 
-describe('parseByteSize', () => {
+describe('parseByteRate', () => {
   it.each([
     ['1024', 1024],
     ['10MiB/s', 10 * 1024 * 1024],
     ['2MB', 2_000_000],
     ['512 KiB', 512 * 1024],
     ['1.5GiB', 1.5 * 1024 ** 3],
-  ])('%s is %d bytes', (text, bytes) => expect(parseByteSize(text)).toBe(bytes));
+  ])('%s is %d bytes', (text, bytes) => expect(parseByteRate(text)).toBe(bytes));
 
-  it.each(['', 'fast', '-1', '0', '10 parsecs'])('%s is not a size', (text) => expect(parseByteSize(text)).toBeUndefined());
+  it.each(['', 'fast', '-1', '0', '10 parsecs'])('%s is not a size', (text) => expect(parseByteRate(text)).toBeUndefined());
 });

@@ -28,8 +28,8 @@ export class BandwidthLimiter {
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
 
-/** `500KiB`, `10MiB/s`, `2MB`, or bare bytes; `undefined` when it is not a size. */
-export function parseByteSize(text: string): number | undefined {
+/** A bandwidth: `500KiB`, `10MiB/s`, `2MB` (decimal units too), or bare bytes per second; `undefined` when it is not one. */
+export function parseByteRate(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*(?:\/s)?\s*$/i.exec(text);
   if (!m) return undefined;
   const unit = UNITS[m[2].toLowerCase()];

@@ -2,7 +2,7 @@ export { syncSource, formatRunReport, runManifestKey, isValidSourceName } from '
 export type { FileRunEntry, FileRunReport, FileSyncDeps, SyncSourceSpec } from './file-sync';
 export { LocalDirectorySource, SftpDirectorySource, openFileSource } from './file-source';
 export type { FileSource, SourceFile, SftpSourceOptions } from './file-source';
-export { BandwidthLimiter, parseByteSize } from './bandwidth-limiter';
+export { BandwidthLimiter, parseByteRate } from './bandwidth-limiter';
 export { pathFilter } from './path-filter';
 export { parseInventoryCsv } from './inventory-csv';
 export type { MalformedRow, SetOnHandCommand, StockCount, StockCountSink } from './inventory-csv';

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { ConfigError } from '@app/config';
+import { ConfigError, configErrorFrom, envByteSize, envInteger, isBlank } from '@app/config';
 import { parseLakeUrl } from '@app/object-store';
-import { parseByteSize } from './bandwidth-limiter';
+import { parseByteRate } from './bandwidth-limiter';
 import { isValidSourceName, type SyncSourceSpec } from './file-sync';
 import { ingestDefaults } from './ingest-defaults';
 
@@ -56,7 +56,7 @@ const sourceSchema = z.object({
   bandwidth: z
     .union([z.number().positive(), z.string()])
     .optional()
-    .refine((b) => b === undefined || typeof b === 'number' || parseByteSize(b) !== undefined, 'a rate such as 10MiB/s or bytes per second'),
+    .refine((b) => b === undefined || typeof b === 'number' || parseByteRate(b) !== undefined, 'a rate such as 10MiB/s or bytes per second'),
   privateKeyFile: z.string().optional(),
   hostKeySha256: z.string().optional(),
 });
@@ -71,7 +71,7 @@ function toDefinition(s: z.output<typeof sourceSchema>): SourceDefinition {
     exclude: s.exclude,
     inventoryPatterns: s.inventory,
     schedule: s.schedule,
-    bandwidthBytesPerSecond: s.bandwidth === undefined ? undefined : typeof s.bandwidth === 'number' ? s.bandwidth : parseByteSize(s.bandwidth),
+    bandwidthBytesPerSecond: s.bandwidth === undefined ? undefined : typeof s.bandwidth === 'number' ? s.bandwidth : parseByteRate(s.bandwidth),
     privateKeyFile: s.privateKeyFile,
     hostKeySha256: s.hostKeySha256,
   };
@@ -84,7 +84,12 @@ export function sourceDefinition(input: SourceInput): SourceDefinition {
   return toDefinition(parsed.data);
 }
 
-const blank = (v: string | undefined) => v === undefined || v.trim() === '';
+const MIB = 1024 * 1024;
+const transferEnvironment = z.object({
+  FILE_INGEST_CONCURRENCY: envInteger(ingestDefaults.concurrency, 1, 64),
+  // S3's part sizes: 5 MiB to 5 GiB.
+  FILE_INGEST_PART_SIZE: envByteSize(ingestDefaults.partSizeBytes, 5 * MIB, 5 * 1024 * MIB),
+});
 
 /**
  * `FILE_INGEST_SOURCES`: a JSON array of sources, or `@path/to/sources.json`. `LAKE_URL` defaults to
@@ -92,7 +97,7 @@ const blank = (v: string | undefined) => v === undefined || v.trim() === '';
  */
 export function loadIngestSettings(env: NodeJS.ProcessEnv, defaultBucket: string): IngestSettings {
   const problems: { variable: string; message: string }[] = [];
-  const lakeUrl = blank(env.LAKE_URL) ? `s3://${defaultBucket}/` : env.LAKE_URL!.trim();
+  const lakeUrl = isBlank(env.LAKE_URL) ? `s3://${defaultBucket}/` : env.LAKE_URL!.trim();
   try {
     parseLakeUrl(lakeUrl);
   } catch (err) {
@@ -113,12 +118,17 @@ export function loadIngestSettings(env: NodeJS.ProcessEnv, defaultBucket: string
       problems.push({ variable: 'FILE_INGEST_SOURCES', message: `expected a JSON array of {name, from, include?, exclude?, inventory?, schedule?, bandwidth?} or @file.json: ${(err as Error).message}` });
     }
   }
-  const stockCountTopic = blank(env.FILE_INGEST_STOCK_TOPIC) ? ingestDefaults.stockCountTopic : env.FILE_INGEST_STOCK_TOPIC!.trim();
+  const stockCountTopic = isBlank(env.FILE_INGEST_STOCK_TOPIC) ? ingestDefaults.stockCountTopic : env.FILE_INGEST_STOCK_TOPIC!.trim();
   if (!/^[A-Za-z0-9._-]+$/.test(stockCountTopic)) problems.push({ variable: 'FILE_INGEST_STOCK_TOPIC', message: 'not a topic name' });
-  const concurrency = blank(env.FILE_INGEST_CONCURRENCY) ? ingestDefaults.concurrency : Number(env.FILE_INGEST_CONCURRENCY);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) problems.push({ variable: 'FILE_INGEST_CONCURRENCY', message: 'expected an integer from 1 to 64' });
-  const partSizeBytes = blank(env.FILE_INGEST_PART_SIZE) ? ingestDefaults.partSizeBytes : parseByteSize(env.FILE_INGEST_PART_SIZE!);
-  if (partSizeBytes === undefined || partSizeBytes < 5 * 1024 * 1024) problems.push({ variable: 'FILE_INGEST_PART_SIZE', message: 'expected a size of at least 5MiB (S3 minimum part size)' });
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { lakeUrl, sources, stockCountTopic, sftpPassword: env.FILE_INGEST_SFTP_PASSWORD || undefined, concurrency, partSizeBytes: partSizeBytes! };
+  const numbers = transferEnvironment.safeParse(env);
+  if (!numbers.success) problems.push(...configErrorFrom(numbers.error).problems);
+  if (problems.length > 0 || !numbers.success) throw new ConfigError(problems);
+  return {
+    lakeUrl,
+    sources,
+    stockCountTopic,
+    sftpPassword: env.FILE_INGEST_SFTP_PASSWORD || undefined,
+    concurrency: numbers.data.FILE_INGEST_CONCURRENCY,
+    partSizeBytes: numbers.data.FILE_INGEST_PART_SIZE,
+  };
 }

@@ -3,7 +3,7 @@
  * bad variable is named in a {@link ConfigError} (the service exits 78 at boot).
  */
 import { z } from 'zod';
-import { ConfigError } from '@app/config';
+import { ConfigError, envByteSize, envDuration, envInteger, isBlank, parseByteSize, parseDurationMs } from '@app/config';
 import { parseLakeUrl } from '@app/object-store';
 
 const MIB = 1024 * 1024;
@@ -77,67 +77,9 @@ export interface LandingSettings {
   crashAt?: { point: CrashPoint; cut: number };
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `250ms`, `30s`, `10m`, `2h`, `1d`, or bare milliseconds. */
-export function parseDurationMs(text: string): number | undefined {
-  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  return m ? Number(m[1]) * UNIT_MS[m[2] ?? 'ms'] : undefined;
-}
-
-/** `1048576`, `64MiB`, `512KiB`, `1GiB`. */
-export function parseByteSize(text: string): number | undefined {
-  const m = /^(\d+)\s*(b|kib|mib|gib)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * { b: 1, kib: 1024, mib: MIB, gib: 1024 * MIB }[(m[2] ?? 'b').toLowerCase() as 'b'];
-}
-
-const blank = (v: string | undefined) => v === undefined || v.trim() === '';
-
-function duration(fallback: number, min = 0) {
-  return z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (blank(v)) return fallback;
-      const ms = parseDurationMs(v!);
-      if (ms === undefined || ms < min) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 10m or 2h (at least ${min} ms)` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-}
-
-function size(fallback: number, min = 1) {
-  return z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (blank(v)) return fallback;
-      const bytes = parseByteSize(v!);
-      if (bytes === undefined || bytes < min) {
-        ctx.addIssue({ code: 'custom', message: `expected a size such as 64MiB or 1048576 (at least ${min})` });
-        return z.NEVER;
-      }
-      return bytes;
-    });
-}
-
-function integer(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (blank(v)) return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-}
+// Durations, sizes and integers are read as every service reads them (@app/config); the parsers stay
+// exported here for the lake's other settings and scripts.
+export { parseByteSize, parseDurationMs };
 
 const TOPIC = /^[A-Za-z0-9._-]+$/;
 
@@ -147,7 +89,7 @@ const landingEnvironment = z.object({
     .string()
     .optional()
     .transform((v, ctx): LandingSettings['topics'] | undefined => {
-      if (blank(v)) return undefined;
+      if (isBlank(v)) return undefined;
       const text = v!.trim();
       if (text.length > 2 && text.startsWith('/') && text.endsWith('/')) {
         try {
@@ -171,7 +113,7 @@ const landingEnvironment = z.object({
     .optional()
     .transform((v, ctx) => {
       const out: Record<string, string> = {};
-      if (blank(v)) return out;
+      if (isBlank(v)) return out;
       for (const pair of v!.split(',').map((s) => s.trim()).filter(Boolean)) {
         const m = /^([A-Za-z0-9._-]+)=([A-Za-z_][A-Za-z0-9_]*)$/.exec(pair);
         if (!m) {
@@ -187,7 +129,7 @@ const landingEnvironment = z.object({
     .optional()
     .transform((v, ctx) => {
       const out: Record<string, Record<string, MaskAction>> = {};
-      if (blank(v)) return out;
+      if (isBlank(v)) return out;
       for (const spec of v!.split(';').map((s) => s.trim()).filter(Boolean)) {
         const m = /^([A-Za-z0-9._-]+):(.+)$/.exec(spec);
         const fields: Record<string, MaskAction> = {};
@@ -207,26 +149,26 @@ const landingEnvironment = z.object({
       return out;
     }),
   SINK_MASK_SALT: z.string().optional(),
-  SINK_ROTATE_RECORDS: integer(landingDefaults.rotateRecords, 1),
-  SINK_ROTATE_BYTES: size(landingDefaults.rotateBytes, 1024),
-  SINK_ROTATE_AGE: duration(landingDefaults.rotateAgeMs, 1),
-  SINK_FLUSH_IDLE: duration(landingDefaults.flushIdleMs, 1),
-  SINK_MAX_OPEN_FILES: integer(landingDefaults.maxOpenFiles, 1),
-  SINK_MAX_PARTITION_FILES: integer(landingDefaults.maxPartitionFiles, 1),
-  SINK_MAX_BUFFER_BYTES: size(landingDefaults.maxBufferBytes, MIB),
-  SINK_DEFLATE_LEVEL: integer(landingDefaults.deflateLevel, 0, 9),
-  LAKE_ALLOWED_LATENESS: duration(landingDefaults.allowedLatenessMs),
-  LAKE_IDLE_CLOSE: duration(landingDefaults.idleCloseMs, 1),
-  LAKE_RECLOSE_INTERVAL: duration(landingDefaults.recloseIntervalMs),
+  SINK_ROTATE_RECORDS: envInteger(landingDefaults.rotateRecords, 1),
+  SINK_ROTATE_BYTES: envByteSize(landingDefaults.rotateBytes, 1024),
+  SINK_ROTATE_AGE: envDuration(landingDefaults.rotateAgeMs, 1),
+  SINK_FLUSH_IDLE: envDuration(landingDefaults.flushIdleMs, 1),
+  SINK_MAX_OPEN_FILES: envInteger(landingDefaults.maxOpenFiles, 1),
+  SINK_MAX_PARTITION_FILES: envInteger(landingDefaults.maxPartitionFiles, 1),
+  SINK_MAX_BUFFER_BYTES: envByteSize(landingDefaults.maxBufferBytes, MIB),
+  SINK_DEFLATE_LEVEL: envInteger(landingDefaults.deflateLevel, 0, 9),
+  LAKE_ALLOWED_LATENESS: envDuration(landingDefaults.allowedLatenessMs),
+  LAKE_IDLE_CLOSE: envDuration(landingDefaults.idleCloseMs, 1),
+  LAKE_RECLOSE_INTERVAL: envDuration(landingDefaults.recloseIntervalMs),
   SINK_FROM_BEGINNING: z.enum(['true', 'false']).optional(),
   LAKE_SHARED_WATERMARK: z.enum(['true', 'false']).optional(),
   // The broker accepts 6 s to 30 min by default (group.min/max.session.timeout.ms).
-  SINK_SESSION_TIMEOUT: duration(landingDefaults.sessionTimeoutMs, 6_000),
+  SINK_SESSION_TIMEOUT: envDuration(landingDefaults.sessionTimeoutMs, 6_000),
   SINK_CRASH_AT: z
     .string()
     .optional()
     .transform((v, ctx): LandingSettings['crashAt'] => {
-      if (blank(v)) return undefined;
+      if (isBlank(v)) return undefined;
       const m = /^(before-upload|mid-upload|after-upload):(\d+)$/.exec(v!.trim());
       if (!m) {
         ctx.addIssue({ code: 'custom', message: 'expected before-upload|mid-upload|after-upload:<n-th cut>' });
@@ -249,7 +191,7 @@ export function loadLandingSettings(
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push({ variable: String(issue.path[0]), message: issue.message });
   }
-  const lakeUrl = blank(env.LAKE_URL) ? defaults.defaultLakeUrl : env.LAKE_URL!.trim();
+  const lakeUrl = isBlank(env.LAKE_URL) ? defaults.defaultLakeUrl : env.LAKE_URL!.trim();
   try {
     parseLakeUrl(lakeUrl);
   } catch (err) {

@@ -3,7 +3,7 @@
  * bad variable is named in a {@link ConfigError} (the service exits 78 at boot).
  */
 import { z } from 'zod';
-import { ConfigError } from '@app/config';
+import { configErrorFrom, envByteSize, envFlag, envInteger, isBlank } from '@app/config';
 import { topics } from '@app/contracts';
 
 const MIB = 1024 * 1024;
@@ -76,65 +76,12 @@ export interface CollectorSettings {
   filter: FilterSettings;
 }
 
-/** `5MiB`, `512KiB` or a plain number of bytes. */
-export function parseByteSize(text: string): number | undefined {
-  const m = /^(\d+)\s*(b|kib|mib|gib)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * { b: 1, kib: 1024, mib: MIB, gib: 1024 * MIB }[(m[2] ?? 'b').toLowerCase() as 'b'];
-}
-
-const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
-
-function integer(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (blank(v)) return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-}
-
-function byteSize(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (blank(v)) return fallback;
-      const bytes = parseByteSize(v);
-      if (bytes === undefined || bytes < min || bytes > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a size such as 5MiB or 1048576 (${min} to ${max} bytes)` });
-        return z.NEVER;
-      }
-      return bytes;
-    });
-}
-
-function flag(fallback: boolean) {
-  return z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (blank(v)) return fallback;
-      const t = v.trim().toLowerCase();
-      if (t === 'true' || t === '1') return true;
-      if (t === 'false' || t === '0') return false;
-      ctx.addIssue({ code: 'custom', message: 'expected true or false' });
-      return z.NEVER;
-    });
-}
-
 function fieldList<F extends string>(allowed: readonly F[]) {
   return z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (blank(v)) return [] as F[];
+      if (isBlank(v)) return [] as F[];
       const names = v.split(',').map((s) => s.trim()).filter(Boolean);
       const unknown = names.filter((n) => !(allowed as readonly string[]).includes(n));
       if (unknown.length > 0) {
@@ -151,7 +98,7 @@ function userAgentPatterns() {
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (blank(v)) return DEFAULT_BOT_USER_AGENTS as Array<string | RegExp>;
+      if (isBlank(v)) return DEFAULT_BOT_USER_AGENTS as Array<string | RegExp>;
       if (v.trim().toLowerCase() === 'none') return [];
       const out: Array<string | RegExp> = [];
       for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -175,7 +122,7 @@ const topicName = z
   .string()
   .optional()
   .transform((v, ctx) => {
-    if (blank(v)) return collectorDefaults.topic as string;
+    if (isBlank(v)) return collectorDefaults.topic as string;
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(v.trim())) {
       ctx.addIssue({ code: 'custom', message: 'expected a Kafka topic name' });
       return z.NEVER;
@@ -186,15 +133,15 @@ const topicName = z
 export const collectorEnvironmentSchema = z
   .object({
     CLICKSTREAM_TOPIC: topicName,
-    CLICKSTREAM_MAX_BATCH_EVENTS: integer(collectorDefaults.maxBatchEvents, 1, 500),
-    CLICKSTREAM_MAX_BATCH_BYTES: byteSize(collectorDefaults.maxBatchBytes, 1024, 5 * MIB),
-    CLICKSTREAM_MAX_INFLIGHT_BYTES: byteSize(collectorDefaults.maxInFlightBytes, 1024),
-    CLICKSTREAM_MAX_INFLIGHT_REQUESTS: integer(collectorDefaults.maxInFlightRequests, 1, 10_000),
-    CLICKSTREAM_RETRY_AFTER_SECONDS: integer(collectorDefaults.retryAfterSeconds, 1, 3_600),
-    CLICKSTREAM_PUBLISH_TIMEOUT_MS: integer(collectorDefaults.publishTimeoutMs, 100, 120_000),
-    CLICKSTREAM_MAX_FUTURE_SKEW_MS: integer(collectorDefaults.maxFutureSkewMs, 0),
-    CLICKSTREAM_SCHEMA_AUTO_REGISTER: flag(collectorDefaults.autoRegister),
-    CLICKSTREAM_DROP_BOTS: flag(collectorDefaults.dropBots),
+    CLICKSTREAM_MAX_BATCH_EVENTS: envInteger(collectorDefaults.maxBatchEvents, 1, 500),
+    CLICKSTREAM_MAX_BATCH_BYTES: envByteSize(collectorDefaults.maxBatchBytes, 1024, 5 * MIB),
+    CLICKSTREAM_MAX_INFLIGHT_BYTES: envByteSize(collectorDefaults.maxInFlightBytes, 1024),
+    CLICKSTREAM_MAX_INFLIGHT_REQUESTS: envInteger(collectorDefaults.maxInFlightRequests, 1, 10_000),
+    CLICKSTREAM_RETRY_AFTER_SECONDS: envInteger(collectorDefaults.retryAfterSeconds, 1, 3_600),
+    CLICKSTREAM_PUBLISH_TIMEOUT_MS: envInteger(collectorDefaults.publishTimeoutMs, 100, 120_000),
+    CLICKSTREAM_MAX_FUTURE_SKEW_MS: envInteger(collectorDefaults.maxFutureSkewMs, 0),
+    CLICKSTREAM_SCHEMA_AUTO_REGISTER: envFlag(collectorDefaults.autoRegister),
+    CLICKSTREAM_DROP_BOTS: envFlag(collectorDefaults.dropBots),
     CLICKSTREAM_BOT_USER_AGENTS: userAgentPatterns(),
     CLICKSTREAM_DROP_FIELDS: fieldList(DROPPABLE_FIELDS),
     CLICKSTREAM_HASH_FIELDS: fieldList(HASHABLE_FIELDS),
@@ -212,7 +159,7 @@ export const collectorEnvironmentSchema = z
 export function loadCollectorSettings(env: NodeJS.ProcessEnv): CollectorSettings {
   const parsed = collectorEnvironmentSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => ({ variable: issue.path.join('.'), message: issue.message })));
+    throw configErrorFrom(parsed.error);
   }
   const e = parsed.data;
   return {
