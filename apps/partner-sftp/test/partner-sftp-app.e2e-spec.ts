@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@app/config';
+import { ConfigError, loadConfig } from '@app/config';
 import { createLogger } from '@app/logging';
 import { PartnerSftpModule } from '../src/partner-sftp.module';
 
@@ -35,4 +35,15 @@ it('starts, creates the host key once, and answers /health and /metrics', async 
   const second = await boot();
   await second.close();
   expect(readFileSync(join(work, 'host_key'), 'utf8')).toBe(hostKey);
+});
+
+it('refuses to boot on a bad variable, naming it (bootstrapService exits 78 on a ConfigError)', () => {
+  const config = loadConfig(process.env, { service: 'partner-sftp', defaultHttpPort: 0 });
+  const logger = createLogger({ service: 'partner-sftp-test' }, 'warn');
+  expect(() => PartnerSftpModule.forRoot(config, logger, { PARTNER_SFTP_PORT: '2222x', PARTNER_SFTP_MAX_FILE_SIZE: 'big' })).toThrow(
+    new ConfigError([
+      { variable: 'PARTNER_SFTP_PORT', message: 'expected an integer from 0 to 65535' },
+      { variable: 'PARTNER_SFTP_MAX_FILE_SIZE', message: 'expected a size such as 64MiB or 1048576 (at least 1 byte)' },
+    ]),
+  );
 });

@@ -42,7 +42,8 @@ export interface PartnerSftpOptions {
   now?: () => Date;
 }
 
-const PARTNER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** A partner is its login name and its lake folder: lowercase letters, digits, . _ - (at most 64). */
+export const PARTNER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** `<partner>.pub` files (authorized_keys lines) in a directory, plus `partner:ssh-ed25519 AAAA…` entries. */
 export function loadPartnerKeys(keysDir: string | undefined, inline: string | undefined): Map<string, ParsedKey[]> {
