@@ -14,7 +14,7 @@ import { loadConfig } from '@app/config';
 import { topics, type PartnerFileReceived } from '@app/contracts';
 import { ensureHostKey, KafkaPartnerFileAnnouncer, loadPartnerKeys, PartnerSftpServer } from '@app/ingest';
 import { createKafkaClient } from '@app/kafka';
-import { createObjectStore } from '@app/object-store';
+import { compositeSha256, createObjectStore, supportsResumableUploads } from '@app/object-store';
 import { readTopic, uniqueName } from '@app/testing';
 
 const config = loadConfig(process.env, { service: 'partner-sftp-test', defaultHttpPort: 0 });
@@ -59,16 +59,38 @@ const server = new PartnerSftpServer({
 });
 let port = 0;
 
+// The same drop with a low multipart threshold: a 12 MiB upload is streamed to S3 in 5 MiB parts.
+const MIB = 1024 * 1024;
+const streamingServer = new PartnerSftpServer({
+  host: '127.0.0.1',
+  port: 0,
+  hostKey: ensureHostKey(join(work, 'host', 'ssh_host_ed25519_key')),
+  partnerKeys: () => loadPartnerKeys(keysDir, undefined),
+  homesDir,
+  maxFileBytes: 64 * MIB,
+  multipartThresholdBytes: 5 * MIB,
+  partSizeBytes: 5 * MIB,
+  store,
+  announce: (file) => announcer.announce(file),
+  log: {
+    info: (message, fields = {}) => logs.push({ level: 'info', message, fields }),
+    warn: (message, fields = {}) => logs.push({ level: 'warn', message, fields }),
+  },
+});
+let streamingPort = 0;
+
 beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   await admin.disconnect();
   port = await server.start();
+  streamingPort = await streamingServer.start();
 });
 
 afterAll(async () => {
   await server.stop();
+  await streamingServer.stop();
   await announcer.close();
   await store.delete((await store.list('')).map((o) => o.key));
   rmSync(work, { recursive: true, force: true });
@@ -78,12 +100,12 @@ afterAll(async () => {
  * Runs OpenSSH sftp in batch mode (aborts at the first failing command), as `user` with `key`. Async:
  * the server runs in this process, so a synchronous spawn would block it.
  */
-function sftp(user: string, key: string, commands: string[]): Promise<{ status: number | null; output: string }> {
+function sftp(user: string, key: string, commands: string[], serverPort = port): Promise<{ status: number | null; output: string }> {
   const batch = join(work, `batch-${randomBytes(4).toString('hex')}`);
   writeFileSync(batch, commands.join('\n') + '\n');
   const child = spawn(
     '/usr/bin/sftp',
-    ['-b', batch, '-i', key, '-P', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'PasswordAuthentication=no', '-o', 'LogLevel=ERROR', `${user}@127.0.0.1`],
+    ['-b', batch, '-i', key, '-P', String(serverPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'PasswordAuthentication=no', '-o', 'LogLevel=ERROR', `${user}@127.0.0.1`],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -170,5 +192,27 @@ describe('partner SFTP drop', () => {
     // A file within the limit still goes through on the same drop.
     expect((await sftp('globex', globexKey, [`put ${local} ok.csv`])).status).toBe(0);
     expect((await store.list('partners/globex/')).map((o) => o.key)).toEqual([`partners/globex/dt=${today()}/ok.csv`]);
+  });
+
+  it('streams a large upload to S3 by multipart, checked part by part, and announces the whole file\'s sha256', async () => {
+    const local = join(work, 'settlement-large.bin');
+    const body = randomBytes(12 * MIB + 3);
+    writeFileSync(local, body);
+    expect(await sftp('acme-pay', acmeKey, ['mkdir large', `put ${local} large/settlement-large.bin`], streamingPort)).toMatchObject({ status: 0 });
+
+    const lakeKey = `partners/acme-pay/dt=${today()}/large/settlement-large.bin`;
+    expect(await store.head(lakeKey)).toMatchObject({ size: body.length, serverSideEncryption: 'aws:kms' });
+    expect(createHash('sha256').update(await store.get(lakeKey)).digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+    // S3 keeps the composite checksum of a multipart object: three 5 MiB-or-less parts.
+    if (!supportsResumableUploads(store)) throw new Error('S3 store without multipart');
+    const partDigests = [0, 5 * MIB, 10 * MIB].map((o) => createHash('sha256').update(body.subarray(o, o + 5 * MIB)).digest('base64'));
+    // (moto leaves out the `-<parts>` suffix AWS adds)
+    expect((await store.storedSha256(lakeKey))?.replace(/-\d+$/, '')).toBe(compositeSha256(partDigests).replace(/-\d+$/, ''));
+    expect(logs.find((l) => l.message === 'partner file stored' && l.fields.lakeKey === lakeKey)?.fields).toMatchObject({ parts: 3, sizeBytes: body.length });
+    expect(readdirSync(join(homesDir, 'acme-pay', 'large'))).toEqual([]);
+
+    const deserializer = codec.deserializerFor<PartnerFileReceived>(topics.partnerFileReceived.schema);
+    const events = await Promise.all((await readTopic(kafka, topic)).map((m) => deserializer.decode(m.value!)));
+    expect(events.find((e) => e.lakeKey === lakeKey)).toMatchObject({ partner: 'acme-pay', sizeBytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
   });
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Server, utils, type Attributes, type AuthContext, type Connection, type ParsedKey, type SFTPWrapper } from 'ssh2';
 import type { ObjectStore } from '@app/object-store';
+import { storeLocalFile } from './local-file-upload';
 
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 
@@ -35,6 +36,10 @@ export interface PartnerSftpOptions {
   /** Each partner's home is `<homesDir>/<partner>/`: uploads are staged there until they are stored. */
   homesDir: string;
   maxFileBytes: number;
+  /** Uploads from this size are stored by multipart, read part by part (default 16 MiB). */
+  multipartThresholdBytes?: number;
+  /** Multipart part size (default 8 MiB; S3's minimum is 5 MiB). */
+  partSizeBytes?: number;
   store: ObjectStore;
   /** Publishes the file-received event; the upload's CLOSE succeeds only after it did. */
   announce: (file: PartnerFileStored) => Promise<void>;
@@ -402,24 +407,26 @@ export class PartnerSftpServer {
     });
   }
 
-  private async storeUpload(partner: string, sessionId: string, upload: OpenUpload): Promise<PartnerFileStored> {
-    const body = await fs.readFile(upload.realPath);
-    const digest = createHash('sha256').update(body);
-    const sha256Base64 = digest.digest('base64');
+  private async storeUpload(partner: string, sessionId: string, upload: OpenUpload): Promise<PartnerFileStored & { parts?: number }> {
     const storedAt = this.now();
     const lakeKey = `partners/${partner}/dt=${storedAt.toISOString().slice(0, 10)}${upload.virtualPath}`;
-    await this.options.store.put(lakeKey, body, { sha256Base64, contentType: 'application/octet-stream' });
+    // Streamed from the staged file (multipart above the threshold): memory is one part, whatever the size.
+    const file = await storeLocalFile(this.options.store, lakeKey, upload.realPath, {
+      multipartThresholdBytes: this.options.multipartThresholdBytes,
+      partSizeBytes: this.options.partSizeBytes,
+      contentType: 'application/octet-stream',
+    });
     const stored: PartnerFileStored = {
       partner,
       fileName: upload.virtualPath.slice(1),
       lakeKey,
-      sizeBytes: body.length,
-      sha256: Buffer.from(sha256Base64, 'base64').toString('hex'),
+      sizeBytes: file.sizeBytes,
+      sha256: file.sha256,
       sessionId,
       storedAt,
     };
     await this.options.announce(stored);
     await fs.rm(upload.realPath, { force: true });
-    return stored;
+    return { ...stored, parts: file.parts };
   }
 }

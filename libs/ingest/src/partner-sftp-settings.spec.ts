@@ -22,7 +22,7 @@ function problems(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 describe('partner-sftp settings', () => {
-  it('defaults work locally: loopback :2222, state under .local-stack/partner-sftp, the platform bucket, 100 MiB', () => {
+  it('defaults work locally: loopback :2222, state under .local-stack/partner-sftp, the platform bucket, 5 GiB', () => {
     const state = resolve(partnerSftpDefaults.stateDir);
     expect(loadPartnerSftpSettings({}, 'lake-bucket')).toEqual({
       lakeUrl: 's3://lake-bucket/',
@@ -32,7 +32,7 @@ describe('partner-sftp settings', () => {
       keysDir: join(state, 'partner-keys'),
       inlineKeys: undefined,
       homesDir: join(state, 'homes'),
-      maxFileBytes: 100 * 1024 * 1024,
+      maxFileBytes: 5 * 1024 ** 3,
     });
     // Blank is the default too.
     expect(loadPartnerSftpSettings({ PARTNER_SFTP_PORT: ' ', PARTNER_SFTP_HOST: '', LAKE_URL: '' }, 'b')).toMatchObject({ port: 2222, host: '127.0.0.1', lakeUrl: 's3://b/' });

@@ -16,7 +16,8 @@ export const partnerSftpDefaults = {
   host: '127.0.0.1',
   port: 2222,
   stateDir: '.local-stack/partner-sftp',
-  maxFileBytes: 100 * 1024 * 1024,
+  /** A policy limit, not a memory one: uploads are streamed to the lake part by part. */
+  maxFileBytes: 5 * 1024 * 1024 * 1024,
 };
 
 export interface PartnerSftpSettings {
