@@ -160,7 +160,7 @@ async function sinkRound(kafka: Kafka, topic: string, count: number, bytes: numb
     if (Date.now() > deadline) throw new Error(`sink committed ${sink.progress().recordsCommitted} of ${count}`);
     await sleep(50);
   }
-  const { firstRecordAt, lastCommitAt } = sink.progress();
+  const { firstRecordAt, lastRecordAt, lastCommitAt } = sink.progress();
   const cpu = process.cpuUsage(cpuBefore);
   // Share of one core this process used while the sink ran (includes kafkajs fetch decoding).
   const cpuShare = (cpu.user + cpu.system) / 1000 / (Date.now() - wallBefore);
@@ -168,7 +168,9 @@ async function sinkRound(kafka: Kafka, topic: string, count: number, bytes: numb
   if (!(await committedToEnd(kafka, groupId, topic))) throw new Error('offsets not committed to the end');
   const seconds = (lastCommitAt! - firstRecordAt!) / 1000;
   const landed = await verify(store, topic, count);
-  return { mbPerSec: bytes / 1_048_576 / seconds, recPerSec: count / seconds, cpuShare, ...landed };
+  // Where the time went: reading every record, then the last uploads and commits after the last record.
+  const readSeconds = (lastRecordAt! - firstRecordAt!) / 1000;
+  return { mbPerSec: bytes / 1_048_576 / seconds, recPerSec: count / seconds, cpuShare, readSeconds, tailSeconds: seconds - readSeconds, ...landed };
 }
 
 async function freePort(): Promise<number> {
@@ -241,12 +243,12 @@ async function main(): Promise<void> {
     const perfResult = perf ?? consumerPerformance(topic, RECORDS);
     const ratio = sink.mbPerSec / perfResult.mbPerSec;
     ratios.push(ratio);
-    rows.push(`| ${round} | ${fmt(sink.mbPerSec, 1)} | ${fmt(sink.recPerSec)} | ${fmt(perfResult.mbPerSec, 1)} | ${fmt(perfResult.recPerSec)} | ${fmt(ratio, 3)} | ${sink.files} | ${fmt(sink.cpuShare * 100)} % |`);
+    rows.push(`| ${round} | ${fmt(sink.mbPerSec, 1)} | ${fmt(sink.recPerSec)} | ${fmt(perfResult.mbPerSec, 1)} | ${fmt(perfResult.recPerSec)} | ${fmt(ratio, 3)} | ${sink.files} | ${fmt(sink.cpuShare * 100)} % | ${fmt(sink.readSeconds, 2)} + ${fmt(sink.tailSeconds, 2)} |`);
     console.log(rows[rows.length - 1]);
   }
   const q = ratios.length > 0 ? quantiles(ratios) : { min: NaN, median: NaN, max: NaN };
-  console.log('\n| round | sink MB/s | sink records/s | ConsumerPerformance MB/s | ConsumerPerformance records/s | ratio | segments (all verified) | sink process CPU |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('\n| round | sink MB/s | sink records/s | ConsumerPerformance MB/s | ConsumerPerformance records/s | ratio | segments (all verified) | sink process CPU | sink s: read + after last record |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
   console.log(`\nsink ÷ ConsumerPerformance (MB/s): median ${fmt(q.median, 3)}, min ${fmt(q.min, 3)}, max ${fmt(q.max, 3)} over ${ROUNDS} paired rounds`);
 

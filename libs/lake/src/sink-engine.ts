@@ -6,7 +6,7 @@ import { DLQ_HEADERS, dlqTopicOf } from '@app/runtime';
 import { closeHour, ensureHourCloseTopic, hourClosePublisher, HourTracker, scanRawHours, type DueHour } from './hour-close';
 import type { CrashPoint, LandingSettings } from './lake-settings';
 import { HOUR_CLOSE_TOPIC, hourOf } from './manifest';
-import { LandingPlans } from './sink-schemas';
+import { LandingPlans, type LandingPlan } from './sink-schemas';
 import type { SinkMetrics } from './sink-metrics';
 import { WatermarkExchange } from './watermark-exchange';
 import { cutMarkerKey, PartitionWriter, WRITER_STATES, type CutMarker, type WriterState } from './sink-partition-writer';
@@ -47,6 +47,8 @@ function errorName(err: unknown): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const HOUR_MS = 3_600_000;
+
 /**
  * The s3-sink's landing loop: consumes the topics, writes every record exactly once into hourly raw
  * segments, commits offsets only after the segments are uploaded, and closes hours.
@@ -81,7 +83,9 @@ export class LandingSink {
   private stopped = false;
   private firstRecordAt?: number;
   private lastCommitAt?: number;
+  private lastRecordReadAt?: number;
   private recordsCommitted = 0;
+  private readonly hourLabels = new Map<number, string>();
 
   constructor(private readonly deps: LandingSinkDeps) {
     const s = deps.settings;
@@ -167,7 +171,10 @@ export class LandingSink {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.tickTimer);
-    for (const w of this.writers.values()) clearTimeout(w.resumeTimer);
+    for (const w of this.writers.values()) {
+      clearTimeout(w.resumeTimer);
+      clearTimeout(w.idleTimer);
+    }
     const consumer = this.consumer;
     if (consumer) {
       // A graceful stop commits what it holds, so the next owner replays less; a crash is fine too.
@@ -183,9 +190,14 @@ export class LandingSink {
     await this.producer?.disconnect();
   }
 
-  /** Wall-clock progress (benchmarks): first record seen, last commit, rows committed in segments. */
-  progress(): { firstRecordAt?: number; lastCommitAt?: number; recordsCommitted: number } {
-    return { firstRecordAt: this.firstRecordAt, lastCommitAt: this.lastCommitAt, recordsCommitted: this.recordsCommitted };
+  /** Wall-clock progress (benchmarks): first and last record read, last commit, rows committed in segments. */
+  progress(): { firstRecordAt?: number; lastRecordAt?: number; lastCommitAt?: number; recordsCommitted: number } {
+    return {
+      firstRecordAt: this.firstRecordAt,
+      lastRecordAt: this.lastRecordReadAt,
+      lastCommitAt: this.lastCommitAt,
+      recordsCommitted: this.recordsCommitted,
+    };
   }
 
   /** The partitions this instance owns now, per topic. */
@@ -257,6 +269,7 @@ export class LandingSink {
         this.dropWindow(w);
         w.needsMarkerLookup = true;
         if (w.state !== 'BACKING_OFF') w.transition('IDLE');
+        clearTimeout(w.idleTimer);
         if (!keep) {
           clearTimeout(w.resumeTimer);
           for (const state of WRITER_STATES) {
@@ -277,23 +290,49 @@ export class LandingSink {
     const w = this.writerFor(batch.topic, batch.partition);
     if (w.state === 'BACKING_OFF' || this.stopped) return;
     let n = 0;
+    let resolved: string | undefined;
+    // Only this writer's own code seeks its partition (and then stops the loop), and only while the
+    // loop has yielded can anything else run: staleness is checked after a yield and every 256 records.
+    let yielded = false;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.stopped) break;
-      if (!(await this.onRecord(w, message))) break;
-      resolveOffset(message.offset);
-      if (++n % 2_000 === 0) await heartbeat();
+      if (!isRunning() || this.stopped || ((yielded || (n & 255) === 0) && isStale())) break;
+      yielded = false;
+      let landed = this.onRecord(w, message);
+      if (landed instanceof Promise) {
+        yielded = true;
+        landed = await landed;
+      }
+      if (!landed) break;
+      // Resolving the newest offset resolves every earlier one: kafkajs fetches on from there.
+      resolved = message.offset;
+      if (++n % 2_000 === 0) {
+        resolveOffset(resolved);
+        await heartbeat();
+        yielded = true;
+      }
     }
+    if (resolved !== undefined) resolveOffset(resolved);
+    this.armIdleFlush(w);
     this.deps.metrics?.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
   }
 
-  /** Lands one record; false when the partition stopped (backing off, or replaying an earlier cut). */
-  private async onRecord(w: PartitionWriter, message: KafkaMessage): Promise<boolean> {
-    const s = this.deps.settings;
+  /**
+   * Lands one record; false when the partition stopped (backing off, or replaying an earlier cut).
+   * Synchronous on the common path (window open, plan known, no cut): no promise per record.
+   */
+  private onRecord(w: PartitionWriter, message: KafkaMessage): boolean | Promise<boolean> {
     const offset = BigInt(message.offset);
     const timestamp = Number(message.timestamp);
     const now = this.now();
     this.firstRecordAt ??= now;
+    this.lastRecordReadAt = now;
+    if (!w.windowOpen || (w.marker && offset > BigInt(w.marker.to))) return this.openWindowFor(w, message, offset, timestamp, now);
+    return this.landRecord(w, message, offset, timestamp, now);
+  }
+
+  /** The record starts a window (after a cut, an assignment or a failure), or ends a replayed one early. */
+  private async openWindowFor(w: PartitionWriter, message: KafkaMessage, offset: bigint, timestamp: number, now: number): Promise<boolean> {
     if (w.marker && w.windowOpen && offset > BigInt(w.marker.to)) {
       // The marked last record is gone (compacted away): the window ends before this one, as it did then.
       if (!(await this.cut(w, 'marker'))) return false;
@@ -313,43 +352,56 @@ export class LandingSink {
       w.openWindow(offset, timestamp, now);
       w.transition('WRITING');
     }
-    const value = message.value;
-    let schemaId: number;
+    return this.landRecord(w, message, offset, timestamp, now);
+  }
+
+  private landRecord(w: PartitionWriter, message: KafkaMessage, offset: bigint, timestamp: number, now: number): boolean | Promise<boolean> {
+    let planned: LandingPlan | Promise<LandingPlan>;
+    try {
+      const schemaId = this.plans.schemaIdOf(message.value);
+      const last = w.lastPlan;
+      planned = last !== undefined && last.schemaId === schemaId ? last : this.plans.planFor(w.topic, schemaId);
+    } catch (err) {
+      return this.unlandable(w, message, offset, now, err);
+    }
+    if (planned instanceof Promise) {
+      return planned.then(
+        (plan) => this.landWithPlan(w, message, offset, timestamp, now, plan),
+        (err: unknown) => this.unlandable(w, message, offset, now, err),
+      );
+    }
+    return this.landWithPlan(w, message, offset, timestamp, now, planned);
+  }
+
+  private landWithPlan(
+    w: PartitionWriter,
+    message: KafkaMessage,
+    offset: bigint,
+    timestamp: number,
+    now: number,
+    plan: LandingPlan,
+  ): boolean | Promise<boolean> {
+    const s = this.deps.settings;
+    w.lastPlan = plan;
     let eventTime: number;
     let landed: Buffer;
-    let plan;
     try {
-      schemaId = this.plans.schemaIdOf(value);
-      const planned = this.plans.planFor(w.topic, schemaId);
-      plan = planned instanceof Promise ? await planned : planned;
-      const body = value!.subarray(5);
+      const body = message.value!.subarray(5);
       eventTime = plan.eventTime(body);
       landed = plan.landedValue(body);
     } catch (err) {
-      if (isRetriable(err)) {
-        this.backoff(w, w.windowStart!, err);
-        return false;
-      }
-      try {
-        await this.deadLetter(w, message, err);
-      } catch (dlqErr) {
-        this.backoff(w, w.windowStart!, dlqErr);
-        return false;
-      }
-      w.lastOffset = offset;
-      w.lastRecordAt = now;
-      return this.afterRecord(w, offset, timestamp);
+      return this.unlandable(w, message, offset, now, err);
     }
-    const hour = hourOf(eventTime);
+    const hour = this.hourLabel(eventTime);
     const filesBefore = w.segments.size;
-    const segment = w.segmentFor(hour, schemaId, offset, plan.wrapperSchemaJson, plan.maskedFields, {
+    const segment = w.segmentFor(hour, plan.schemaId, offset, plan.wrapperSchemaJson, plan.maskedFields, {
       blockBytes: s.blockBytes,
       deflateLevel: s.deflateLevel,
     });
     this.openFiles += w.segments.size - filesBefore;
     const before = segment.builder.bufferedBytes;
     segment.builder.append(
-      { partition: w.partition, offset, timestamp, key: message.key ?? null, headers: message.headers as IHeaders, schemaId },
+      { partition: w.partition, offset, timestamp, key: message.key ?? null, headers: message.headers as IHeaders, schemaId: plan.schemaId },
       landed,
       eventTime,
     );
@@ -362,13 +414,42 @@ export class LandingSink {
     return this.afterRecord(w, offset, timestamp, segment.builder.stats);
   }
 
+  /** A record whose event time or schema cannot be read: to the DLQ, or back off if that is a passing failure. */
+  private async unlandable(w: PartitionWriter, message: KafkaMessage, offset: bigint, now: number, err: unknown): Promise<boolean> {
+    if (isRetriable(err)) {
+      this.backoff(w, w.windowStart!, err);
+      return false;
+    }
+    try {
+      await this.deadLetter(w, message, err);
+    } catch (dlqErr) {
+      this.backoff(w, w.windowStart!, dlqErr);
+      return false;
+    }
+    w.lastOffset = offset;
+    w.lastRecordAt = now;
+    return this.afterRecord(w, offset, Number(message.timestamp));
+  }
+
+  /** `YYYY-MM-DDTHH` of an event time; cached, since consecutive records mostly share their hour. */
+  private hourLabel(eventTime: number): string {
+    const index = Math.floor(eventTime / HOUR_MS);
+    let label = this.hourLabels.get(index);
+    if (label === undefined) {
+      if (this.hourLabels.size >= 10_000) this.hourLabels.clear();
+      label = hourOf(index * HOUR_MS);
+      this.hourLabels.set(index, label);
+    }
+    return label;
+  }
+
   /** Decides whether the window ends at this record. */
-  private async afterRecord(
+  private afterRecord(
     w: PartitionWriter,
     offset: bigint,
     timestamp: number,
     stats?: { rows: number; rawBytes: number },
-  ): Promise<boolean> {
+  ): boolean | Promise<boolean> {
     const s = this.deps.settings;
     if (w.marker) return offset >= BigInt(w.marker.to) ? this.cut(w, 'marker') : true;
     // Deterministic triggers: functions of the window's records only, so a replay cuts at the same record.
@@ -596,16 +677,8 @@ export class LandingSink {
     this.ticking = true;
     try {
       await this.scanUnscanned();
-      const s = this.deps.settings;
-      for (const w of [...this.writers.values()]) {
-        await w.lock.run(async () => {
-          const now = this.now();
-          if (this.stopped) return;
-          if (w.state === 'WRITING' && w.windowOpen && !w.marker && now - w.lastRecordAt >= s.flushIdleMs) {
-            await this.cut(w, 'idle');
-          }
-        });
-      }
+      // Each under its own lock, all at once: one partition's upload does not delay another's flush.
+      await Promise.all([...this.writers.values()].map((w) => w.lock.run(() => this.flushIfIdle(w))));
       if (this.overCap() && !this.stopped) await this.relieveMemory();
       await this.exchangeWatermarks();
       // Until the other instances' states are read, an hour could close on this instance's partitions alone.
@@ -620,6 +693,28 @@ export class LandingSink {
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** The idle flush: a window whose last record is `flushIdleMs` old is cut (recorded in its marker). */
+  private async flushIfIdle(w: PartitionWriter): Promise<void> {
+    if (this.stopped) return;
+    if (w.state === 'WRITING' && w.windowOpen && !w.marker && this.now() - w.lastRecordAt >= this.deps.settings.flushIdleMs) {
+      await this.cut(w, 'idle');
+    }
+  }
+
+  /**
+   * After each batch: flush the window when no record follows within `flushIdleMs`, on time rather
+   * than at the next tick (the tick still checks, as a backstop).
+   */
+  private armIdleFlush(w: PartitionWriter): void {
+    clearTimeout(w.idleTimer);
+    if (!w.windowOpen || w.marker || this.stopped) return;
+    const delay = Math.max(0, w.lastRecordAt + this.deps.settings.flushIdleMs - this.now());
+    w.idleTimer = setTimeout(() => {
+      w.lock.run(() => this.flushIfIdle(w)).catch((err: unknown) => this.deps.logger.warn('idle flush failed', { topic: w.topic, partition: w.partition, error: String(err) }));
+    }, delay);
+    w.idleTimer.unref();
   }
 
   /** Reports this instance's partitions to the group's other instances and takes in theirs. */

@@ -1,5 +1,6 @@
 import { RawSegmentBuilder, type RawSegmentOptions } from './raw-segment';
 import { rawSegmentKey } from './manifest';
+import type { LandingPlan } from './sink-schemas';
 
 /**
  * A topic-partition writer's states (after Confluent's TopicPartitionWriter, STYLE #14):
@@ -93,7 +94,13 @@ export class PartitionWriter {
   needsMarkerLookup = true;
   consecutiveFailures = 0;
   resumeTimer?: NodeJS.Timeout;
+  /** Fires the idle flush `flushIdleMs` after the last batch. */
+  idleTimer?: NodeJS.Timeout;
   bufferedBytes = 0;
+  /** The plan of the previous record (consecutive records mostly share their writer schema). */
+  lastPlan?: LandingPlan;
+  /** The segment the previous record went to (consecutive records mostly share hour and schema). */
+  private lastSegment?: OpenSegment;
 
   constructor(
     readonly topic: string,
@@ -128,6 +135,8 @@ export class PartitionWriter {
     maskedFields: string[],
     options: RawSegmentOptions,
   ): OpenSegment {
+    const last = this.lastSegment;
+    if (last !== undefined && last.hour === hour && last.builder.schemaId === schemaId) return last;
     const groupKey = `${hour}/${schemaId}`;
     let open = this.segments.get(groupKey);
     if (!open) {
@@ -138,6 +147,7 @@ export class PartitionWriter {
       };
       this.segments.set(groupKey, open);
     }
+    this.lastSegment = open;
     return open;
   }
 
@@ -150,6 +160,7 @@ export class PartitionWriter {
   clearWindow(): number {
     const freed = this.bufferedBytes;
     this.segments.clear();
+    this.lastSegment = undefined;
     this.windowStart = undefined;
     this.lastOffset = undefined;
     this.marker = undefined;
