@@ -5,8 +5,8 @@
  * rows come out with the reader's defaults, in the same rows as newer ones.
  */
 import * as zlib from 'node:zlib';
-import type * as avro from 'avsc';
-import { createResolver, parseAvroSchema, type AvroSchema } from '@app/codec';
+import * as avro from 'avsc';
+import { avroTypeOptions, createResolver, parseAvroSchema, type AvroSchema } from '@app/codec';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
 const SYNC_LENGTH = 16;
@@ -127,13 +127,40 @@ type StrictlyComparable = { equals(other: avro.Type, opts: { strict: boolean }):
 export class RawSegmentDecoder {
   private readonly plans = new Map<string, DecodePlan>();
   private readonly readerValueSchema: unknown;
+  private readonly logicalTypes: boolean;
 
-  constructor(readonly reader: AvroSchema) {
+  /**
+   * `logicalTypes: false` decodes decimals as their bytes and timestamps as epoch millis (the columnar
+   * staging wants exactly that); the writer schema must still resolve with the logical types.
+   */
+  constructor(
+    readonly reader: AvroSchema,
+    options: { logicalTypes?: boolean } = {},
+  ) {
     this.readerValueSchema = JSON.parse(reader.json);
+    this.logicalTypes = options.logicalTypes ?? true;
   }
 
   /** Every row of one segment, in file order; throws {@link RawSegmentError} naming the key. */
   *rows(key: string, buf: Buffer): Generator<RawRow> {
+    for (const w of this.records(key, buf) as Generator<WrappedRecord>) {
+      yield {
+        partition: w._partition,
+        offset: w._offset,
+        timestamp: w._timestamp,
+        key: w._key,
+        headers: w._headers ?? {},
+        schemaId: w._schema_id,
+        value: w.value,
+      };
+    }
+  }
+
+  /**
+   * Every landed record of one segment as the RawRecord wrapper decodes (with or without logical
+   * types, see the constructor), in file order; throws {@link RawSegmentError} naming the key.
+   */
+  *records(key: string, buf: Buffer): Generator<unknown> {
     let header: ContainerHeader;
     try {
       header = readHeader(buf);
@@ -161,16 +188,7 @@ export class RawSegmentDecoder {
         const decoded = plan.reader.decode(block, pos, plan.resolver) as { value: WrappedRecord; offset: number };
         if (decoded.offset < 0) throw new RawSegmentError(key, 'truncated record');
         pos = decoded.offset;
-        const w = decoded.value;
-        yield {
-          partition: w._partition,
-          offset: w._offset,
-          timestamp: w._timestamp,
-          key: w._key,
-          headers: w._headers ?? {},
-          schemaId: w._schema_id,
-          value: w.value,
-        };
+        yield decoded.value;
       }
     }
   }
@@ -190,9 +208,17 @@ export class RawSegmentDecoder {
         fields: fields.map((f) => (f.name === 'value' ? { ...f, type: this.readerValueSchema } : f)),
       };
       const reader = parseAvroSchema(readerSchema as avro.Schema);
-      plan = (writer as unknown as StrictlyComparable).equals(reader, { strict: true })
-        ? { reader: writer }
-        : { reader, resolver: createResolver(reader, writer) };
+      const same = (writer as unknown as StrictlyComparable).equals(reader, { strict: true });
+      // Resolved with the logical types even when decoding without: a decimal whose scale changed
+      // must be refused, which only the logical type knows.
+      const resolver = same ? undefined : createResolver(reader, writer);
+      if (this.logicalTypes) plan = same ? { reader: writer } : { reader, resolver };
+      else {
+        const plain = (schema: unknown) => avro.Type.forSchema(schema as avro.Schema, { wrapUnions: avroTypeOptions.wrapUnions, assertLogicalTypes: false });
+        const plainWriter = plain(header.schema);
+        const plainReader = plain(readerSchema);
+        plan = same ? { reader: plainWriter } : { reader: plainReader, resolver: createResolver(plainReader, plainWriter) };
+      }
     } catch (err) {
       throw new RawSegmentError(key, `its writer schema cannot be read as ${this.reader.name}: ${(err as Error).message}`);
     }

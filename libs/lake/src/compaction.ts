@@ -8,7 +8,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from '@app/object-store';
 import type { AvroSchema } from '@app/codec';
-import { RawSegmentDecoder } from './compaction-input';
+import { RawSegmentDecoder, type RawRow } from './compaction-input';
+import type { PlainRawRecord } from './parquet-writer-chunks';
 import {
   CURATED_MANIFEST_VERSION,
   curatedHourPrefix,
@@ -42,6 +43,8 @@ export interface CompactionOptions {
   workDir?: string;
   /** NDJSON bytes per chunk loaded into DuckDB while decoding goes on; Infinity loads once at the end. */
   stagingChunkBytes?: number;
+  /** How rows reach DuckDB: typed data chunks (default, when the schema allows) or NDJSON (benchmark comparison). */
+  staging?: 'chunks' | 'ndjson';
   /** Orphaned part files (of crashed runs) older than this are deleted. */
   orphanGraceMs?: number;
   now?: () => number;
@@ -151,9 +154,13 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
     runId,
     workDir: options.workDir,
     stagingChunkBytes: options.stagingChunkBytes,
+    staging: options.staging,
   });
   try {
-    const decoder = new RawSegmentDecoder(options.reader.schema);
+    await writer.open();
+    // Columnar staging takes records decoded without logical types; NDJSON staging the logical values.
+    const columnar = writer.columnar;
+    const decoder = new RawSegmentDecoder(options.reader.schema, { logicalTypes: !columnar });
     const sources: CuratedSource[] = [];
     const schemaIds = new Set<number>();
     const ranges = new Map<number, NumericRange>();
@@ -166,14 +173,25 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
       let first = Infinity;
       let last = -Infinity;
       let count = 0;
-      for (const row of decoder.rows(segment.key, bytes)) {
-        writer.add(row);
-        schemaIds.add(row.schemaId);
-        partition = row.partition;
-        if (row.offset < first) first = row.offset;
-        if (row.offset > last) last = row.offset;
+      const note = (schemaId: number, rowPartition: number, offset: number) => {
+        schemaIds.add(schemaId);
+        partition = rowPartition;
+        if (offset < first) first = offset;
+        if (offset > last) last = offset;
         count++;
-        addToRange(ranges, row.partition, row.offset, row.offset, 1);
+        addToRange(ranges, rowPartition, offset, offset, 1);
+      };
+      if (columnar) {
+        for (const record of decoder.records(segment.key, bytes) as Generator<PlainRawRecord>) {
+          writer.addRecord(record);
+          note(record._schema_id, record._partition, record._offset);
+        }
+        writer.addSourceBytes(bytes.length);
+      } else {
+        for (const row of decoder.rows(segment.key, bytes) as Generator<RawRow>) {
+          writer.add(row);
+          note(row.schemaId, row.partition, row.offset);
+        }
       }
       timings.decodeMillis += performance.now() - started;
       const source: CuratedSource = {

@@ -8,10 +8,13 @@ import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeS
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { AvroSchema } from '@app/codec';
 import type { RawRow } from './compaction-input';
 import { LINEAGE_COLUMNS, containsBytes, eventColumns, type EventColumn } from './parquet-columns';
+import { ChunkStager, chunkPlanOf, traceIdOf, type ChunkPlan, type PlainRawRecord } from './parquet-writer-chunks';
+
+export { traceIdOf };
 
 export interface CuratedWriteOptions {
   /** Field holding the event time, which files are sorted by (TIMESTAMP). */
@@ -28,6 +31,11 @@ export interface CuratedWriteOptions {
   stagingChunkBytes?: number;
   /** DuckDB `FIELD_IDS` value giving every column its Iceberg field id (Iceberg tables only). */
   fieldIds?: string;
+  /**
+   * How decoded rows reach DuckDB: `chunks` (typed data chunks through the appender; the default when
+   * the schema allows it) or `ndjson` (JSON text staged in files, which every schema allows).
+   */
+  staging?: 'chunks' | 'ndjson';
 }
 
 export interface WrittenParquetFile {
@@ -52,12 +60,6 @@ export interface CuratedWriteResult {
 const FLUSH_BYTES = 4 * 1024 * 1024;
 /** NDJSON chunk handed to DuckDB while decoding goes on (~20k events). */
 const CHUNK_BYTES = 16 * 1024 * 1024;
-/** The W3C trace id (32 hex digits) from a `traceparent` header, or null. */
-export function traceIdOf(traceparent: Buffer | undefined): string | null {
-  if (!traceparent) return null;
-  const match = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/.exec(traceparent.toString('latin1'));
-  return match && match[1] !== '0'.repeat(32) ? match[1] : null;
-}
 
 function sqlString(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
@@ -80,10 +82,13 @@ export class CuratedParquetWriter {
   private pendingBytes = 0;
   private inputRows = 0;
   private stagedBytes = 0;
+  private sourceBytes = 0;
   private readonly columns: EventColumn[];
   private readonly carried: { path: string; rows: number }[] = [];
   private readonly valueReplacer?: (this: unknown, key: string, value: unknown) => unknown;
   private finished = false;
+  private readonly chunkPlan?: ChunkPlan;
+  private stager?: { appender: DuckDBAppender; chunks: ChunkStager };
 
   constructor(
     reader: AvroSchema,
@@ -101,7 +106,35 @@ export class CuratedParquetWriter {
         return Buffer.isBuffer(raw) ? raw.toString('base64') : value;
       };
     }
+    if (options.staging !== 'ndjson') this.chunkPlan = chunkPlanOf(reader.type);
+    if (options.staging === 'chunks' && !this.chunkPlan) throw new Error(`${reader.name} has columns only the NDJSON staging can stage`);
     this.dir = mkdtempSync(join(options.workDir ?? tmpdir(), 'compaction-'));
+  }
+
+  /** Whether rows go in through {@link addRecord} (decoded without logical types) rather than {@link add}. */
+  get columnar(): boolean {
+    return this.chunkPlan !== undefined;
+  }
+
+  /** Opens the DuckDB session (and, for columnar staging, the appender) before the first row. */
+  async open(): Promise<void> {
+    const { connection } = await this.session();
+    if (this.chunkPlan && !this.stager) {
+      const appender = await connection.createAppender('staged');
+      this.stager = { appender, chunks: new ChunkStager(this.chunkPlan, appender) };
+    }
+  }
+
+  /** Counts the compressed raw bytes the columnar rows came from (they size the Parquet row groups). */
+  addSourceBytes(bytes: number): void {
+    this.sourceBytes += bytes;
+  }
+
+  /** Adds one landed record decoded without logical types (columnar staging; call {@link open} first). */
+  addRecord(record: PlainRawRecord): void {
+    if (!this.stager) throw new Error('addRecord() needs open() and a columnar plan');
+    this.stager.chunks.add(record);
+    this.inputRows++;
   }
 
   private jsonColumns(): string {
@@ -206,6 +239,11 @@ export class CuratedParquetWriter {
     this.sealChunk();
     const { instance, connection } = await this.session();
     try {
+      if (this.stager) {
+        this.stager.chunks.flush();
+        this.stager.appender.closeSync();
+        this.stager = undefined;
+      }
       await this.loading;
       if (this.loadError) throw this.loadError;
       return await this.writeWith(connection);
@@ -237,7 +275,9 @@ export class CuratedParquetWriter {
     // DuckDB rolls files over between row groups: size the groups so a file can stop near the target.
     // Zstd Parquet of our events is roughly a tenth of their JSON (measured); row groups stay within
     // DuckDB's vector multiple (2048) and its default (122880).
-    const parquetBytesPerRow = Math.max(1, this.stagedBytes / Math.max(1, this.inputRows) / 10);
+    // Deflate/zstd Avro, when that is what was staged, comes out at about the size of the zstd Parquet.
+    const estimatedBytes = this.chunkPlan ? this.sourceBytes : this.stagedBytes / 10;
+    const parquetBytesPerRow = Math.max(1, estimatedBytes / Math.max(1, this.inputRows));
     const rowGroupRows = Math.min(122_880, Math.max(2048, Math.floor(targetFileBytes / parquetBytesPerRow / 4 / 2048) * 2048));
     const started = performance.now();
     await db.run(
