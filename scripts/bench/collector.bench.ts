@@ -15,7 +15,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -50,6 +51,21 @@ async function settle(): Promise<void> {
   collectGarbage();
   await new Promise((r) => setTimeout(r, 1_000));
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+const ownCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -121,8 +137,10 @@ interface CollectorProcess {
 
 async function startCollector(topic: string): Promise<CollectorProcess> {
   const port = await freePort();
-  const args = ['--transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/clickstream-collector/src/main.ts')];
-  const child = spawn(join(ROOT, 'node_modules/.bin/ts-node'), args, { cwd: ROOT, env: { ...process.env, HTTP_PORT: String(port), LOG_LEVEL: 'warn', CLICKSTREAM_TOPIC: topic } });
+  // BENCH_COLLECTOR_NODE_ARGS: extra node flags for the collector only (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+  const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, require.resolve('ts-node/dist/bin'), '--transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/clickstream-collector/src/main.ts')];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, HTTP_PORT: String(port), LOG_LEVEL: 'warn', CLICKSTREAM_TOPIC: topic } });
   let output = '';
   child.stdout!.on('data', (c) => (output += c));
   child.stderr!.on('data', (c) => (output += c));
@@ -142,7 +160,17 @@ async function startCollector(topic: string): Promise<CollectorProcess> {
 }
 
 /** POSTs every body once (retrying 429/503 after Retry-After); returns accepted events and seconds. */
-async function httpRound(port: number, agent: Agent, bodies: Buffer[]): Promise<{ accepted: number; seconds: number; throttled: number }> {
+interface HttpRound {
+  accepted: number;
+  seconds: number;
+  throttled: number;
+  /** CPU seconds the collector process used during the round. */
+  collectorCpu: number;
+  /** CPU seconds this process (the load generator) used during the round. */
+  loadGeneratorCpu: number;
+}
+
+async function httpRound(port: number, collectorPid: number, agent: Agent, bodies: Buffer[]): Promise<HttpRound> {
   let accepted = 0;
   let throttled = 0;
   const post = (body: Buffer) =>
@@ -160,6 +188,7 @@ async function httpRound(port: number, agent: Agent, bodies: Buffer[]): Promise<
       req.end(body);
     });
   const started = performance.now();
+  const cpuBefore = { collector: processCpuSeconds(collectorPid), loadGenerator: ownCpuSeconds() };
   await pool(bodies.length, CONCURRENCY, async (i) => {
     for (;;) {
       const res = await post(bodies[i]);
@@ -175,17 +204,25 @@ async function httpRound(port: number, agent: Agent, bodies: Buffer[]): Promise<
       return;
     }
   });
-  return { accepted, seconds: (performance.now() - started) / 1000, throttled };
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    accepted,
+    seconds,
+    throttled,
+    collectorCpu: processCpuSeconds(collectorPid) - cpuBefore.collector,
+    loadGeneratorCpu: ownCpuSeconds() - cpuBefore.loadGenerator,
+  };
 }
 
-async function bareRound(producer: Producer, topic: string, batches: Message[][]): Promise<{ sent: number; seconds: number }> {
+async function bareRound(producer: Producer, topic: string, batches: Message[][]): Promise<{ sent: number; seconds: number; cpu: number }> {
   let sent = 0;
   const started = performance.now();
+  const cpuBefore = ownCpuSeconds();
   await pool(batches.length, CONCURRENCY, async (i) => {
     await producer.send({ topic, acks: -1, messages: batches[i] });
     sent += batches[i].length;
   });
-  return { sent, seconds: (performance.now() - started) / 1000 };
+  return { sent, seconds: (performance.now() - started) / 1000, cpu: ownCpuSeconds() - cpuBefore };
 }
 
 async function main(): Promise<void> {
@@ -224,23 +261,29 @@ async function main(): Promise<void> {
     );
     // Warm-up, untimed: connections, schema id lookups, JIT.
     const warm = prepare(10 * BATCH);
-    await httpRound(collector.port, agent, warm.bodies);
+    await httpRound(collector.port, collector.child.pid!, agent, warm.bodies);
     await bareRound(producer, bareTopic, warm.batches);
 
-    const rows: Array<{ http: number; bare: number; ratio: number; order: string }> = [];
+    // CPU µs per event: what each side costs whatever the load (wall-clock rates swing with the machine's load).
+    const rows: Array<{ http: number; bare: number; ratio: number; order: string; httpCpuUs: number; loadGenCpuUs: number; bareCpuUs: number; load: number }> = [];
     for (let round = 0; round < ROUNDS; round++) {
       const httpFirst = round % 2 === 0;
       const { bodies, batches } = prepare(EVENTS);
       let http = 0;
       let bare = 0;
+      let httpCpuUs = NaN;
+      let loadGenCpuUs = NaN;
+      let bareCpuUs = NaN;
       const runHttp = async () => {
         await settle();
         const before = await endOffsetSum(admin, httpTopic);
-        const r = await httpRound(collector.port, agent, bodies);
+        const r = await httpRound(collector.port, collector.child.pid!, agent, bodies);
         const landed = (await endOffsetSum(admin, httpTopic)) - before;
         if (r.accepted !== EVENTS || landed !== EVENTS) throw new Error(`http round: ${r.accepted} accepted, ${landed} landed, of ${EVENTS}`);
         if (r.throttled) console.log(`    (${r.throttled} requests answered 429/503 and retried)`);
         http = r.accepted / r.seconds;
+        httpCpuUs = (r.collectorCpu / r.accepted) * 1e6;
+        loadGenCpuUs = (r.loadGeneratorCpu / r.accepted) * 1e6;
       };
       const runBare = async () => {
         await settle();
@@ -249,6 +292,7 @@ async function main(): Promise<void> {
         const landed = (await endOffsetSum(admin, bareTopic)) - before;
         if (landed !== EVENTS) throw new Error(`bare round: ${landed} of ${EVENTS} landed`);
         bare = r.sent / r.seconds;
+        bareCpuUs = (r.cpu / r.sent) * 1e6;
       };
       if (httpFirst) {
         await runHttp();
@@ -257,15 +301,22 @@ async function main(): Promise<void> {
         await runBare();
         await runHttp();
       }
-      const row = { http, bare, ratio: http / bare, order: httpFirst ? 'http→bare' : 'bare→http' };
+      const row = { http, bare, ratio: http / bare, order: httpFirst ? 'http→bare' : 'bare→http', httpCpuUs, loadGenCpuUs, bareCpuUs, load: loadavg()[0] };
       rows.push(row);
-      console.log(`  round ${round + 1} (${row.order}): collector ${Math.round(http)} events/s, bare producer ${Math.round(bare)} events/s, ratio ${row.ratio.toFixed(2)}`);
+      console.log(
+        `  round ${round + 1} (${row.order}): collector ${Math.round(http)} events/s, bare producer ${Math.round(bare)} events/s, ratio ${row.ratio.toFixed(2)}` +
+          ` | CPU µs/event: collector ${httpCpuUs.toFixed(1)} (load generator ${loadGenCpuUs.toFixed(1)}), bare producer ${bareCpuUs.toFixed(1)} | load ${row.load.toFixed(1)}`,
+      );
     }
     const ratios = rows.map((r) => r.ratio);
     const httpMedian = median(rows.map((r) => r.http));
     console.log(
       `  collector ÷ bare producer: min ${Math.min(...ratios).toFixed(2)}, median ${median(ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)} (target ≥ 0.7)` +
         `; medians: collector ${Math.round(httpMedian)} events/s (target ≥ 20000), bare producer ${Math.round(median(rows.map((r) => r.bare)))} events/s`,
+    );
+    console.log(
+      `  CPU µs per event, medians: collector ${median(rows.map((r) => r.httpCpuUs)).toFixed(1)}, bare producer ${median(rows.map((r) => r.bareCpuUs)).toFixed(1)}` +
+        ` (bare ÷ collector ${(median(rows.map((r) => r.bareCpuUs)) / median(rows.map((r) => r.httpCpuUs))).toFixed(2)}); load generator ${median(rows.map((r) => r.loadGenCpuUs)).toFixed(1)}`,
     );
     const rss = await fetch(`http://127.0.0.1:${collector.port}/metrics`)
       .then((r) => r.text())

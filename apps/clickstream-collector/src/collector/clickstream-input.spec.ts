@@ -1,5 +1,5 @@
 import { DEFAULT_BOT_USER_AGENTS } from './collector-settings';
-import { checkRecord, pagePath, referrerHost, type InputContext } from './clickstream-input';
+import { checkRecord, checkRecordFully, pagePath, referrerHost, type InputContext } from './clickstream-input';
 
 const NOW = Date.parse('2026-11-28T10:00:00Z');
 const ctx: InputContext = { userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120', now: NOW, maxFutureSkewMs: 60_000, botUserAgents: DEFAULT_BOT_USER_AGENTS };
@@ -74,5 +74,42 @@ describe('checkRecord', () => {
     expect(pagePath('?only')).toBe('/');
     expect(referrerHost('www.example.com')).toBe('www.example.com');
     expect(referrerHost('https://x.example:8443/p')).toBe('x.example');
+  });
+});
+
+describe('checkRecord fast pass', () => {
+  // Each field with values on both sides of its rule: the one-pass check must agree with the full one.
+  const variants: Record<string, unknown[]> = {
+    eventId: [undefined, 'x', '3f0c9d2e-1111-4222-8333-444455556666', '3F0C9D2E-1111-4222-8333-44445555666G', '3f0c9d2e11114222833344445555666600ab', 7],
+    occurredAt: [undefined, NOW - 1, NOW + 120_000, 0, 1.5, '2026-11-28T09:59:00Z', '2026-11-28 09:59', '2026-13-45T99:00:00Z', 'x'],
+    eventType: [undefined, 'PAGE_VIEW', 'SEARCH', 'ADD_TO_CART', 'SCROLL', 3],
+    sessionId: [undefined, null, '', 's', 's'.repeat(129), 5],
+    pageUrl: [undefined, '/a', '', 'p'.repeat(2049), {}],
+    productSku: [undefined, null, '', 'SKU', 'k'.repeat(129)],
+    searchQuery: [undefined, null, 'mug', 'q'.repeat(257), 1],
+    referrer: [undefined, null, 'www.example.com', 'r'.repeat(254)],
+    userAgent: [undefined, null, 'Googlebot', 'u'.repeat(1025)],
+    country: [undefined, null, 'DE', 'de', 'DEU', 1],
+    userAgentClass: [undefined, null, 'APP', 'UNKNOWN', 'ROBOT'],
+    customerId: [undefined, null, 'c-1', 'c'.repeat(129), false],
+    extra: [undefined, 1],
+  };
+  const fields = Object.keys(variants);
+
+  it('agrees with the field-by-field check on every record, one or two fields changed', () => {
+    let checked = 0;
+    for (let a = 0; a < fields.length; a++) {
+      for (let b = a; b < fields.length; b++) {
+        for (const va of variants[fields[a]]) {
+          for (const vb of variants[fields[b]]) {
+            const record: Record<string, unknown> = { ...valid, [fields[a]]: va, [fields[b]]: vb };
+            for (const k of Object.keys(record)) if (record[k] === undefined) delete record[k];
+            expect([record, checkRecord(record, ctx)]).toEqual([record, checkRecordFully(record, ctx)]);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(2_000);
   });
 });

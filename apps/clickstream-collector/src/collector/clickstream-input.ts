@@ -44,7 +44,8 @@ const WIRE_FIELDS = new Set([
   'userAgentClass',
 ]);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EVENT_TYPES: ReadonlySet<unknown> = new Set(ClickstreamEventTypeValues);
+const USER_AGENT_CLASSES: ReadonlySet<unknown> = new Set(UserAgentClassValues);
 const MAX = { sessionId: 128, customerId: 128, productSku: 128, searchQuery: 256, pageUrl: 2048, referrer: 253, userAgent: 1024 };
 
 /** A path without query string or fragment (the schema keeps the path only); full URLs are reduced to their path. */
@@ -71,21 +72,146 @@ export function referrerHost(value: string): string {
   }
 }
 
+/** 0 when `value` is not a UUID (8-4-4-4-12 hex digits), 1 when it is in lower case, 2 when it has capitals. */
+function uuidCase(value: unknown): 0 | 1 | 2 {
+  if (typeof value !== 'string' || value.length !== 36) return 0;
+  let capitals = false;
+  for (let i = 0; i < 36; i++) {
+    const c = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45 /* - */) return 0;
+    } else if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) {
+      // 0-9, a-f
+    } else if (c >= 65 && c <= 70) {
+      capitals = true; // A-F
+    } else return 0;
+  }
+  return capitals ? 2 : 1;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** Starts as an ISO-8601 date and time (YYYY-MM-DDT…): the only strings taken as times. */
+function looksIsoDateTime(value: string): boolean {
+  return (
+    value.length > 10 &&
+    isDigit(value.charCodeAt(0)) &&
+    isDigit(value.charCodeAt(1)) &&
+    isDigit(value.charCodeAt(2)) &&
+    isDigit(value.charCodeAt(3)) &&
+    value.charCodeAt(4) === 45 &&
+    isDigit(value.charCodeAt(5)) &&
+    isDigit(value.charCodeAt(6)) &&
+    value.charCodeAt(7) === 45 &&
+    isDigit(value.charCodeAt(8)) &&
+    isDigit(value.charCodeAt(9)) &&
+    value.charCodeAt(10) === 84 /* T */
+  );
+}
+
+const isCountryCode = (value: string) => value.length === 2 && value.charCodeAt(0) >= 65 && value.charCodeAt(0) <= 90 && value.charCodeAt(1) >= 65 && value.charCodeAt(1) <= 90;
+
 function occurredAtOf(value: unknown): Date | undefined {
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) return new Date(value);
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
+  if (typeof value === 'string' && looksIsoDateTime(value)) {
     const t = Date.parse(value);
     return Number.isNaN(t) ? undefined : new Date(t);
   }
   return undefined;
 }
 
-/** Checks one record and builds the event; a record that is not a JSON object is `MalformedRecord`. */
+/** An optional text field that is absent, or a string within its limit. */
+const optionalText = (v: unknown, max: number) => v === undefined || v === null || (typeof v === 'string' && v.length <= max);
+/** A required text field: a non-empty string within its limit. */
+const requiredText = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 && v.length <= max;
+
+/**
+ * Checks one record and builds the event; a record that is not a JSON object is `MalformedRecord`.
+ * Nearly every record is valid: it is checked in one pass that allocates nothing but the event; a
+ * record failing that pass is checked again field by field to name each of its problems.
+ */
 export function checkRecord(raw: unknown, ctx: InputContext): CheckedRecord {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errorCode: 'MalformedRecord', errorMessage: 'a record must be a JSON object' };
   }
   const r = raw as Record<string, unknown>;
+  for (const k in r) if (!WIRE_FIELDS.has(k)) return checkRecordFully(r, ctx);
+  const idCase = uuidCase(r.eventId);
+  const occurredAt = idCase === 0 ? undefined : occurredAtOf(r.occurredAt);
+  const eventType = r.eventType;
+  const { sessionId, pageUrl, customerId, productSku, searchQuery, referrer, userAgent, country, userAgentClass: declaredClass } = r;
+  if (
+    occurredAt === undefined ||
+    occurredAt.getTime() > ctx.now + ctx.maxFutureSkewMs ||
+    !EVENT_TYPES.has(eventType) ||
+    !requiredText(sessionId, MAX.sessionId) ||
+    !requiredText(pageUrl, MAX.pageUrl) ||
+    !optionalText(customerId, MAX.customerId) ||
+    !optionalText(productSku, MAX.productSku) ||
+    !optionalText(searchQuery, MAX.searchQuery) ||
+    !optionalText(referrer, MAX.referrer) ||
+    !optionalText(userAgent, MAX.userAgent) ||
+    (country !== undefined && country !== null && (typeof country !== 'string' || !isCountryCode(country))) ||
+    (declaredClass !== undefined && !USER_AGENT_CLASSES.has(declaredClass)) ||
+    ((eventType === 'PRODUCT_VIEW' || eventType === 'ADD_TO_CART') && !productSku) ||
+    (eventType === 'SEARCH' && !searchQuery)
+  ) {
+    return checkRecordFully(r, ctx);
+  }
+  const text = (v: unknown) => (v === undefined || v === null ? null : (v as string));
+  return {
+    ok: true,
+    event: eventOf(
+      r,
+      idCase === 2 ? (r.eventId as string).toLowerCase() : (r.eventId as string),
+      occurredAt,
+      text(customerId),
+      text(productSku),
+      text(searchQuery),
+      text(referrer),
+      text(userAgent) ?? ctx.userAgent,
+      ctx,
+    ),
+  };
+}
+
+/** The event of a record whose fields have been checked. */
+function eventOf(
+  r: Record<string, unknown>,
+  eventId: string,
+  occurredAt: Date,
+  customerId: string | null,
+  productSku: string | null,
+  searchQuery: string | null,
+  referrer: string | null,
+  userAgent: string | undefined,
+  ctx: InputContext,
+): ClickstreamEvent {
+  const declaredClass = r.userAgentClass;
+  // A declared BOT or APP class stands; otherwise the user agent decides (a bot never passes as a browser).
+  const derived = ctx.classify ? ctx.classify(userAgent) : classifyUserAgent(userAgent, ctx.botUserAgents);
+  const userAgentClass: UserAgentClass =
+    derived === 'BOT' || declaredClass === undefined || declaredClass === 'UNKNOWN' ? derived : (declaredClass as UserAgentClass);
+  const sessionId = r.sessionId as string;
+  return {
+    eventId,
+    occurredAt,
+    producer: COLLECTOR_PRODUCER,
+    correlationId: sessionId,
+    eventType: r.eventType as ClickstreamEventType,
+    sessionId,
+    customerId,
+    productSku,
+    searchQuery,
+    pageUrl: pagePath(r.pageUrl as string),
+    referrer: referrer === null ? null : referrerHost(referrer),
+    userAgentClass,
+    country: (r.country as string | null | undefined) ?? null,
+  };
+}
+
+/** Checks every field of a record, naming each problem; builds the event when there is none (exported for its spec). */
+export function checkRecordFully(r: Record<string, unknown>, ctx: InputContext): CheckedRecord {
   const problems: string[] = [];
   let unknown: string[] | undefined;
   for (const k in r) if (!WIRE_FIELDS.has(k)) (unknown ??= []).push(k);
@@ -106,27 +232,27 @@ export function checkRecord(raw: unknown, ctx: InputContext): CheckedRecord {
   };
 
   const eventId = r.eventId;
-  if (typeof eventId !== 'string' || !UUID.test(eventId)) problems.push('eventId must be a UUID');
+  if (uuidCase(eventId) === 0) problems.push('eventId must be a UUID');
   const occurredAt = occurredAtOf(r.occurredAt);
   if (!occurredAt) problems.push('occurredAt must be an ISO-8601 time or epoch milliseconds');
   else if (occurredAt.getTime() > ctx.now + ctx.maxFutureSkewMs) problems.push(`occurredAt is more than ${ctx.maxFutureSkewMs} ms in the future`);
   const eventType = r.eventType;
-  if (typeof eventType !== 'string' || !(ClickstreamEventTypeValues as readonly string[]).includes(eventType)) {
+  if (!EVENT_TYPES.has(eventType)) {
     problems.push(`eventType must be one of ${ClickstreamEventTypeValues.join(', ')}`);
   }
-  const sessionId = text('sessionId', true);
-  const pageUrl = text('pageUrl', true);
+  text('sessionId', true);
+  text('pageUrl', true);
   const customerId = text('customerId', false);
   const productSku = text('productSku', false);
   const searchQuery = text('searchQuery', false);
   const referrer = text('referrer', false);
   const userAgent = text('userAgent', false) ?? ctx.userAgent;
   const country = r.country;
-  if (country !== undefined && country !== null && (typeof country !== 'string' || !/^[A-Z]{2}$/.test(country))) {
+  if (country !== undefined && country !== null && (typeof country !== 'string' || !isCountryCode(country))) {
     problems.push('country must be an ISO 3166-1 alpha-2 code (two capital letters)');
   }
   const declaredClass = r.userAgentClass;
-  if (declaredClass !== undefined && !(UserAgentClassValues as readonly unknown[]).includes(declaredClass)) {
+  if (declaredClass !== undefined && !USER_AGENT_CLASSES.has(declaredClass)) {
     problems.push(`userAgentClass must be one of ${UserAgentClassValues.join(', ')}`);
   }
   if (eventType === 'PRODUCT_VIEW' || eventType === 'ADD_TO_CART') {
@@ -134,27 +260,5 @@ export function checkRecord(raw: unknown, ctx: InputContext): CheckedRecord {
   }
   if (eventType === 'SEARCH' && !searchQuery) problems.push('searchQuery is required for SEARCH');
   if (problems.length > 0) return { ok: false, errorCode: 'InvalidEvent', errorMessage: problems.join('; ') };
-
-  // A declared BOT or APP class stands; otherwise the user agent decides (a bot never passes as a browser).
-  const derived = ctx.classify ? ctx.classify(userAgent) : classifyUserAgent(userAgent, ctx.botUserAgents);
-  const userAgentClass: UserAgentClass =
-    derived === 'BOT' || declaredClass === undefined || declaredClass === 'UNKNOWN' ? derived : (declaredClass as UserAgentClass);
-  return {
-    ok: true,
-    event: {
-      eventId: (eventId as string).toLowerCase(),
-      occurredAt: occurredAt!,
-      producer: COLLECTOR_PRODUCER,
-      correlationId: sessionId!,
-      eventType: eventType as ClickstreamEventType,
-      sessionId: sessionId!,
-      customerId,
-      productSku,
-      searchQuery,
-      pageUrl: pagePath(pageUrl!),
-      referrer: referrer === null ? null : referrerHost(referrer),
-      userAgentClass,
-      country: (country as string | null | undefined) ?? null,
-    },
-  };
+  return { ok: true, event: eventOf(r, (eventId as string).toLowerCase(), occurredAt!, customerId, productSku, searchQuery, referrer, userAgent, ctx) };
 }

@@ -8,8 +8,10 @@ import { ClickstreamPublisher, type PublishedRecord } from './clickstream-publis
 /** A publisher whose send is captured: what the framing produced, per message, without a broker. */
 class CapturingPublisher extends ClickstreamPublisher {
   sent: Buffer[] = [];
-  override async send(messages: { value: Buffer | string | null }[]): Promise<PublishedRecord[]> {
+  keys: string[] = [];
+  override async send(messages: { key?: Buffer | string | null; value: Buffer | string | null }[]): Promise<PublishedRecord[]> {
     this.sent.push(...messages.map((m) => Buffer.from(m.value as Buffer)));
+    this.keys.push(...messages.map((m) => String(m.key)));
     return messages.map((_, i) => ({ partition: 0, offset: String(i) }));
   }
 }
@@ -24,11 +26,13 @@ describe('ClickstreamPublisher framing', () => {
     const events: ClickstreamEvent[] = Array.from({ length: 3_000 }, (_, i) => ({
       ...exampleEvents.clickstream,
       eventId: randomUUID(),
+      sessionId: `ses-${i}-${'ü'.repeat(i % 50)}`,
       searchQuery: 'q'.repeat((i * 37) % 4_000),
     }));
     const results = await publisher.publish(events);
     expect(results.every((r) => 'offset' in r)).toBe(true);
     publisher.sent.forEach((value, i) => expect(value.equals(serializer.encode(events[i]))).toBe(true));
+    expect(publisher.keys).toEqual(events.map((e) => e.sessionId)); // keyed by session, framed beside the value
   });
 
   it('refuses a value the schema does not accept, naming the field, and frames the rest', async () => {

@@ -3,12 +3,13 @@
  * serializer), keyed by session, with an idempotent producer and acks=all, and reports each record's
  * partition and offset the way PutRecords reports sequence numbers.
  */
-import { CompressionTypes, Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import { CodecError, HEADER_LENGTH, InvalidRecordError, MAGIC_BYTE, type RegistryCodec, type Serializer } from '@app/codec';
 import { topics, type ClickstreamEvent } from '@app/contracts';
 import { classifyKafkaError } from '@app/kafka';
 import type { Logger } from '@app/logging';
 import type { RecordError } from './clickstream-input';
+import { explicitPartitioner, partitionOfKey } from './key-partition';
 
 export interface PublishedRecord {
   partition: number;
@@ -44,10 +45,16 @@ interface PendingSend {
 /** Size of the buffers a batch's records are framed into. */
 const FRAME_CHUNK_BYTES = 256 * 1024;
 
+/** A record framed for Kafka: its key (the session id's UTF-8) and value (Confluent header + Avro), views of a shared chunk. */
+interface FramedRecord {
+  key: Buffer;
+  value: Buffer;
+}
+
 /**
- * Frames a batch's events (Confluent header + Avro body, the codec's wire format under the codec's
- * schema id) into shared chunks and hands out views of them: one allocation per 256 KiB instead of a
- * copy per record (the producer copies the bytes into its request anyway).
+ * Frames a batch's events (the key, then the Confluent header + Avro body, the codec's wire format under
+ * the codec's schema id) into shared chunks and hands out views of them: one allocation per 256 KiB
+ * instead of two per record (the producer copies the bytes into its request anyway).
  */
 class FrameWriter {
   private chunk = Buffer.allocUnsafe(FRAME_CHUNK_BYTES);
@@ -56,34 +63,51 @@ class FrameWriter {
   constructor(private readonly schemaId: number) {}
 
   /** The framed record, or undefined when the schema refuses the value. */
-  write(event: ClickstreamEvent): Buffer | undefined {
+  write(event: ClickstreamEvent): FramedRecord | undefined {
+    const key = event.sessionId;
+    // A UTF-16 unit is at most 3 bytes of UTF-8: room for the key is checked without measuring it.
+    const keyRoom = 3 * key.length;
     for (;;) {
       const start = this.position;
-      if (this.chunk.length - start > HEADER_LENGTH) {
-        this.chunk[start] = MAGIC_BYTE;
-        this.chunk.writeUInt32BE(this.schemaId, start + 1);
+      if (this.chunk.length - start > keyRoom + HEADER_LENGTH) {
+        const valueStart = start + this.chunk.write(key, start, 'utf8');
+        this.chunk[valueStart] = MAGIC_BYTE;
+        this.chunk.writeUInt32BE(this.schemaId, valueStart + 1);
         let end: number;
         try {
-          end = topics.clickstream.schema.type.encode(event, this.chunk, start + HEADER_LENGTH);
+          end = topics.clickstream.schema.type.encode(event, this.chunk, valueStart + HEADER_LENGTH);
         } catch {
           return undefined;
         }
         if (end >= 0) {
           this.position = end;
-          return this.chunk.subarray(start, end);
+          return { key: this.chunk.subarray(start, valueStart), value: this.chunk.subarray(valueStart, end) };
         }
         // avsc answers minus the bytes it lacked past the chunk's end: a fresh chunk that holds this record.
         this.chunk = Buffer.allocUnsafe(Math.max(FRAME_CHUNK_BYTES, 2 * (this.chunk.length - start - end)));
       } else {
-        this.chunk = Buffer.allocUnsafe(FRAME_CHUNK_BYTES);
+        this.chunk = Buffer.allocUnsafe(Math.max(FRAME_CHUNK_BYTES, 2 * (keyRoom + HEADER_LENGTH)));
       }
       this.position = 0;
     }
   }
 }
 
-/** Kafka's default partitioner (murmur2 of the key, as the Java client): the same partition kafkajs would pick. */
-const keyPartitioner = Partitioners.DefaultPartitioner();
+/**
+ * Each placed message's partition and offset (its partition's base offset plus its position there).
+ * Plain numbers while offsets stay below 2^53 (they always do in practice); BigInt past that.
+ */
+function offsetsOf(placed: Int32Array, baseOffsets: string[]): PublishedRecord[] {
+  const records = new Array<PublishedRecord>(placed.length / 2);
+  for (let i = 0; i < records.length; i++) {
+    const partition = placed[2 * i];
+    const position = placed[2 * i + 1];
+    const base = Number(baseOffsets[partition]);
+    const offset = base >= 0 && Number.isSafeInteger(base + position) ? String(base + position) : String(BigInt(baseOffsets[partition]) + BigInt(position));
+    records[i] = { partition, offset };
+  }
+  return records;
+}
 
 function allFailed(count: number, error: RecordError): RecordError[] {
   return Array.from({ length: count }, () => error);
@@ -111,8 +135,8 @@ export class ClickstreamPublisher {
         idempotent: true,
         maxInFlightRequests: 5,
         allowAutoTopicCreation: false,
-        // Partitions are chosen in send() with this same partitioner; named so kafkajs need not warn.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // Partitions are chosen in produce() with Kafka's key hash; kafkajs only takes them as given.
+        createPartitioner: explicitPartitioner,
       });
       this.clients.add(producer);
       this.producer = producer.connect().then(() => producer);
@@ -162,12 +186,14 @@ export class ClickstreamPublisher {
       });
     }
     const results: PublishResult[] = new Array(events.length);
-    const encoded: Array<{ index: number; message: Message }> = [];
+    const messages: Message[] = [];
+    const indexes: number[] = [];
     const frames = new FrameWriter(serializer.schemaId);
     events.forEach((event, index) => {
-      const value = frames.write(event);
-      if (value) {
-        encoded.push({ index, message: { key: event.sessionId, value } });
+      const framed = frames.write(event);
+      if (framed) {
+        messages.push({ key: framed.key, value: framed.value });
+        indexes.push(index);
         return;
       }
       let paths: string;
@@ -179,12 +205,12 @@ export class ClickstreamPublisher {
       }
       results[index] = { errorCode: 'InvalidEvent', errorMessage: `does not match ClickstreamEvent: ${paths}` };
     });
-    if (encoded.length === 0) return results;
-    const outcome = await this.send(encoded.map((e) => e.message));
+    if (messages.length === 0) return results;
+    const outcome = await this.send(messages);
     if ('errorCode' in outcome) {
-      for (const { index } of encoded) results[index] = outcome;
+      for (const index of indexes) results[index] = outcome;
     } else {
-      encoded.forEach(({ index }, i) => (results[index] = outcome[i]));
+      for (let i = 0; i < indexes.length; i++) results[indexes[i]] = outcome[i];
     }
     return results;
   }
@@ -251,24 +277,26 @@ export class ClickstreamPublisher {
   private async produce(group: PendingSend[]): Promise<void> {
     try {
       const count = await this.partitions();
-      const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
-      const positions = new Map<number, number>();
+      // Per partition: messages of this call so far; per request: each message's partition and position.
+      const positions = new Array<number>(count).fill(0);
       const all: Message[] = [];
-      const placedPerRequest = group.map((request) =>
-        request.messages.map((message) => {
-          const partition = keyPartitioner({ topic: this.options.topic, partitionMetadata, message });
-          const position = positions.get(partition) ?? 0;
-          positions.set(partition, position + 1);
-          all.push({ key: message.key, value: message.value, partition });
-          return { partition, position };
-        }),
-      );
+      const placedPerRequest = group.map((request) => {
+        const placed = new Int32Array(2 * request.messages.length);
+        request.messages.forEach((message, i) => {
+          const key = message.key;
+          const partition = partitionOfKey(typeof key === 'string' ? Buffer.from(key) : key!, count);
+          message.partition = partition;
+          placed[2 * i] = partition;
+          placed[2 * i + 1] = positions[partition]++;
+          all.push(message);
+        });
+        return placed;
+      });
       const producer = await this.connectedProducer();
       const metadata = await producer.send({ topic: this.options.topic, acks: -1, compression: CompressionTypes.None, messages: all });
-      const base = new Map(metadata.map((m) => [m.partition, BigInt(m.baseOffset ?? '-1')]));
-      group.forEach((request, i) =>
-        request.resolve(placedPerRequest[i].map(({ partition, position }) => ({ partition, offset: String((base.get(partition) ?? -1n) + BigInt(position)) }))),
-      );
+      const base = new Array<string>(count).fill('-1');
+      for (const m of metadata) base[m.partition] = m.baseOffset ?? '-1';
+      group.forEach((request, i) => request.resolve(offsetsOf(placedPerRequest[i], base)));
     } catch (err) {
       for (const request of group) request.reject(err);
     }
