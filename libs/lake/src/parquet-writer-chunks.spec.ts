@@ -84,7 +84,7 @@ function rows(partition: number, ids: number[], version: 1 | 2): FixtureRow[] {
     offset,
     timestamp: new Date(hourStart + id),
     key: id % 9 === 0 ? null : Buffer.from(`k-${id}`),
-    headers: id % 10 === 0 ? {} : { traceparent: Buffer.from(`00-${'ab'.repeat(16)}-00f067aa0ba902b7-01`), other: Buffer.from(`h${id}`) },
+    headers: id % 10 === 0 ? ({} as Record<string, Buffer>) : { traceparent: Buffer.from(`00-${'ab'.repeat(16)}-00f067aa0ba902b7-01`), other: Buffer.from(`h${id}`) },
     schemaId: version,
     value: value(id, version),
   }));
