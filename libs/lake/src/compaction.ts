@@ -164,9 +164,17 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
     const sources: CuratedSource[] = [];
     const schemaIds = new Set<number>();
     const ranges = new Map<number, NumericRange>();
+    // The next segment downloads while this one decodes (S3 latency hidden behind the CPU work).
+    const fetchSegment = (i: number) => {
+      const download = i < toRead.length ? store.get(toRead[i].key) : undefined;
+      download?.catch(() => undefined); // awaited below; a failure surfaces there, never unhandled
+      return download;
+    };
+    let next = fetchSegment(0);
     for (const [i, segment] of toRead.entries()) {
       let started = performance.now();
-      const bytes = await store.get(segment.key);
+      const bytes = (await next)!;
+      next = fetchSegment(i + 1);
       timings.readMillis += performance.now() - started;
       started = performance.now();
       let partition = -1;

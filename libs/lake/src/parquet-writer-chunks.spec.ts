@@ -10,7 +10,7 @@ import { avroSchema, decimal, parseAvroSchema } from '@app/codec';
 import { encodeRawSegment, MemoryObjectStore, type FixtureRow } from '../test/compaction-fixtures';
 import { compactHour } from './compaction';
 import { rawHourPrefix } from './manifest';
-import { chunkPlanOf, unscaledDecimal } from './parquet-writer-chunks';
+import { chunkPlanOf, traceIdOf, unscaledDecimal } from './parquet-writer-chunks';
 
 const hour = '2026-11-28T05';
 const hourStart = Date.parse('2026-11-28T05:00:00Z');
@@ -158,4 +158,24 @@ describe('columnar staging', () => {
     expect(unscaledDecimal(Buffer.from('8000000000000000', 'hex'))).toBe(-9223372036854775808n);
     expect(unscaledDecimal(Buffer.from('00ffffffffffffff', 'hex'))).toBe(72057594037927935n);
   });
+});
+
+describe('traceIdOf', () => {
+  const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+  it.each([
+    [`00-${id}-00f067aa0ba902b7-01`, id],
+    [`00-${id}-00f067aa0ba902b7-01-extra`, id],
+    [`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, null],
+    [`00-${id.toUpperCase()}-00f067aa0ba902b7-01`, null],
+    [`00-${id}-00f067aa0ba902b7-0`, null],
+    [`00_${id}-00f067aa0ba902b7-01`, null],
+    [`00-${id}_00f067aa0ba902b7-01`, null],
+    [`00-${id}-00f067aa0ba902b7_01`, null],
+    [`0g-${id}-00f067aa0ba902b7-01`, null],
+    [`00-${id}-00f067aa0ba902bz-01`, null],
+    [`00-${id}-00f067aa0ba902b7-0z`, null],
+  ])('%s → %s', (header, expected) => {
+    expect(traceIdOf(Buffer.from(header))).toBe(expected);
+  });
+  it('no header, no trace id', () => expect(traceIdOf(undefined)).toBeNull());
 });
