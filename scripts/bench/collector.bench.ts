@@ -10,7 +10,9 @@
 // Paired rounds, order rotated; the ratio is per round. Every round is checked: the topic's end offsets
 // grew by exactly the number of events sent, and every HTTP answer accepted every event.
 //   BENCH_COLLECTOR_EVENTS (per round, default 100000), BENCH_COLLECTOR_ROUNDS (default 4),
-//   BENCH_COLLECTOR_CONCURRENCY (requests or sends in flight, default 8).
+//   BENCH_COLLECTOR_CONCURRENCY (requests or sends in flight, default 8), BENCH_COLLECTOR_BARE_PARTITIONER
+//   (kafkajs: the bare producer hashes keys with kafkajs' DefaultPartitioner instead of the collector's),
+//   BENCH_COLLECTOR_NODE_ARGS (node flags for the collector process, e.g. --cpu-prof).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
@@ -27,6 +29,7 @@ import { loadConfig } from '@app/config';
 import { topics, type ClickstreamEvent } from '@app/contracts';
 import { createKafkaClient } from '@app/kafka';
 import { uniqueName } from '@app/testing';
+import { explicitPartitioner } from '../../apps/clickstream-collector/src/collector/key-partition';
 
 const ROOT = join(__dirname, '../..');
 const EVENTS = Number(process.env.BENCH_COLLECTOR_EVENTS ?? 100_000);
@@ -236,7 +239,11 @@ async function main(): Promise<void> {
   const serializer = await codec.serializerFor<ClickstreamEvent>(bareTopic, topics.clickstream.schema);
   const collector = await startCollector(httpTopic);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  // The bare producer partitions as the collector does (Kafka's murmur2 in 32-bit ints, the same partitions
+  // as kafkajs' DefaultPartitioner, which spends more on its 64-bit Long arithmetic than on anything else
+  // per message): BENCH_COLLECTOR_BARE_PARTITIONER=kafkajs gives it kafkajs' own, the weaker baseline.
+  const barePartitioner = process.env.BENCH_COLLECTOR_BARE_PARTITIONER === 'kafkajs' ? Partitioners.DefaultPartitioner : explicitPartitioner;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: barePartitioner });
   await producer.connect();
 
   /** Fresh events per round (new event ids), serialized before the timing for both paths. */
@@ -257,7 +264,7 @@ async function main(): Promise<void> {
     const sample = prepare(BATCH);
     console.log(
       `clickstream collector vs bare producer: ${EVENTS} events per round (${BATCH} per request/send, ${CONCURRENCY} in flight), ${ROUNDS} paired rounds, ` +
-        `${PARTITIONS} partitions, acks=all, idempotent; ~${Math.round(sample.bytes / BATCH)} B of JSON and ~${Math.round(sample.batches[0].reduce((s, m) => s + (m.value as Buffer).length, 0) / BATCH)} B of Avro per event`,
+        `${PARTITIONS} partitions, acks=all, idempotent, bare producer's partitioner ${process.env.BENCH_COLLECTOR_BARE_PARTITIONER === 'kafkajs' ? "kafkajs'" : "the collector's"}; ~${Math.round(sample.bytes / BATCH)} B of JSON and ~${Math.round(sample.batches[0].reduce((s, m) => s + (m.value as Buffer).length, 0) / BATCH)} B of Avro per event`,
     );
     // Warm-up, untimed: connections, schema id lookups, JIT.
     const warm = prepare(10 * BATCH);

@@ -9,7 +9,7 @@ import { topics, type ClickstreamEvent } from '@app/contracts';
 import { classifyKafkaError } from '@app/kafka';
 import type { Logger } from '@app/logging';
 import type { RecordError } from './clickstream-input';
-import { explicitPartitioner, partitionOfKey } from './key-partition';
+import { explicitPartitioner, partitionOf } from './key-partition';
 
 export interface PublishedRecord {
   partition: number;
@@ -45,48 +45,39 @@ interface PendingSend {
 /** Size of the buffers a batch's records are framed into. */
 const FRAME_CHUNK_BYTES = 256 * 1024;
 
-/** A record framed for Kafka: its key (the session id's UTF-8) and value (Confluent header + Avro), views of a shared chunk. */
-interface FramedRecord {
-  key: Buffer;
-  value: Buffer;
-}
-
 /**
- * Frames a batch's events (the key, then the Confluent header + Avro body, the codec's wire format under
- * the codec's schema id) into shared chunks and hands out views of them: one allocation per 256 KiB
- * instead of two per record (the producer copies the bytes into its request anyway).
+ * Frames events (Confluent header + Avro body, the codec's wire format under the codec's schema id)
+ * into shared chunks and hands out views of them: one allocation per 256 KiB instead of a copy per
+ * record (the producer copies the bytes into its request anyway). A chunk is only ever written forward,
+ * so a view stays valid while later batches are framed after it.
  */
 class FrameWriter {
   private chunk = Buffer.allocUnsafe(FRAME_CHUNK_BYTES);
   private position = 0;
 
-  constructor(private readonly schemaId: number) {}
+  constructor(readonly schemaId: number) {}
 
   /** The framed record, or undefined when the schema refuses the value. */
-  write(event: ClickstreamEvent): FramedRecord | undefined {
-    const key = event.sessionId;
-    // A UTF-16 unit is at most 3 bytes of UTF-8: room for the key is checked without measuring it.
-    const keyRoom = 3 * key.length;
+  write(event: ClickstreamEvent): Buffer | undefined {
     for (;;) {
       const start = this.position;
-      if (this.chunk.length - start > keyRoom + HEADER_LENGTH) {
-        const valueStart = start + this.chunk.write(key, start, 'utf8');
-        this.chunk[valueStart] = MAGIC_BYTE;
-        this.chunk.writeUInt32BE(this.schemaId, valueStart + 1);
+      if (this.chunk.length - start > HEADER_LENGTH) {
+        this.chunk[start] = MAGIC_BYTE;
+        this.chunk.writeUInt32BE(this.schemaId, start + 1);
         let end: number;
         try {
-          end = topics.clickstream.schema.type.encode(event, this.chunk, valueStart + HEADER_LENGTH);
+          end = topics.clickstream.schema.type.encode(event, this.chunk, start + HEADER_LENGTH);
         } catch {
           return undefined;
         }
         if (end >= 0) {
           this.position = end;
-          return { key: this.chunk.subarray(start, valueStart), value: this.chunk.subarray(valueStart, end) };
+          return this.chunk.subarray(start, end);
         }
         // avsc answers minus the bytes it lacked past the chunk's end: a fresh chunk that holds this record.
         this.chunk = Buffer.allocUnsafe(Math.max(FRAME_CHUNK_BYTES, 2 * (this.chunk.length - start - end)));
       } else {
-        this.chunk = Buffer.allocUnsafe(Math.max(FRAME_CHUNK_BYTES, 2 * (keyRoom + HEADER_LENGTH)));
+        this.chunk = Buffer.allocUnsafe(FRAME_CHUNK_BYTES);
       }
       this.position = 0;
     }
@@ -121,6 +112,8 @@ export class ClickstreamPublisher {
   /** Every client made, connected or still connecting: closed directly, never by awaiting a connect. */
   private readonly clients = new Set<Producer | Admin>();
   private produceCalls = 0;
+  /** Shared by every batch (per schema id): a chunk is filled by several batches before the next one is allocated. */
+  private frames?: FrameWriter;
 
   constructor(
     private readonly kafka: Kafka,
@@ -188,11 +181,12 @@ export class ClickstreamPublisher {
     const results: PublishResult[] = new Array(events.length);
     const messages: Message[] = [];
     const indexes: number[] = [];
-    const frames = new FrameWriter(serializer.schemaId);
+    if (this.frames?.schemaId !== serializer.schemaId) this.frames = new FrameWriter(serializer.schemaId);
+    const frames = this.frames;
     events.forEach((event, index) => {
-      const framed = frames.write(event);
-      if (framed) {
-        messages.push({ key: framed.key, value: framed.value });
+      const value = frames.write(event);
+      if (value) {
+        messages.push({ key: event.sessionId, value });
         indexes.push(index);
         return;
       }
@@ -283,8 +277,7 @@ export class ClickstreamPublisher {
       const placedPerRequest = group.map((request) => {
         const placed = new Int32Array(2 * request.messages.length);
         request.messages.forEach((message, i) => {
-          const key = message.key;
-          const partition = partitionOfKey(typeof key === 'string' ? Buffer.from(key) : key!, count);
+          const partition = partitionOf(message.key!, count);
           message.partition = partition;
           placed[2 * i] = partition;
           placed[2 * i + 1] = positions[partition]++;

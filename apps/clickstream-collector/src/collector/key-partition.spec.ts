@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
-import { explicitPartitioner, partitionOfKey } from './key-partition';
+import { explicitPartitioner, partitionOf, partitionOfKey } from './key-partition';
 
 const metadata = (count: number): PartitionerArgs['partitionMetadata'] =>
   Array.from({ length: count }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
@@ -17,12 +17,17 @@ describe('partitionOfKey', () => {
       'abcd',
       'bench-ses-4711',
       'ses-ünïcødé-🛒',
+      'é',
+      'aé',
+      'abcé',
+      'abcdé',
       ...Array.from({ length: 400 }, (_, i) => randomBytes(i % 41).toString(i % 2 ? 'hex' : 'latin1')),
     ];
     for (const count of [1, 3, 12, 100]) {
       for (const key of keys) {
         const bytes = Buffer.from(key);
-        expect([key, partitionOfKey(bytes, count)]).toEqual([key, kafkajs({ topic: 't', partitionMetadata: metadata(count), message: { key, value: null } })]);
+        const expected = kafkajs({ topic: 't', partitionMetadata: metadata(count), message: { key, value: null } });
+        expect([key, partitionOfKey(bytes, count), partitionOf(key, count), partitionOf(bytes, count)]).toEqual([key, expected, expected, expected]);
       }
     }
   });
