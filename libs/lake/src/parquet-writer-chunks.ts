@@ -9,20 +9,13 @@
  * decimal and timestamp-millis) gets no plan, and the writer stages NDJSON instead.
  */
 import * as avro from 'avsc';
-import {
-  DuckDBBlobValue,
-  DuckDBDataChunk,
-  DuckDBDecimalValue,
-  DuckDBTimestampTZValue,
-  listValue,
-  mapValue,
-  structValue,
-  type DuckDBAppender,
-  type DuckDBType,
-  type DuckDBValue,
-  type DuckDBVector,
-} from '@duckdb/node-api';
+import * as duckdb from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBDataChunk, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { DecimalLogicalType, TimestampMillisLogicalType } from '@app/codec';
+
+// The package re-exports through getters: read each once here, not once per value.
+const { DuckDBBlobValue, DuckDBDecimalValue, DuckDBTimestampTZValue, listValue, mapValue, structValue } = duckdb;
+const createChunk = duckdb.DuckDBDataChunk.create.bind(duckdb.DuckDBDataChunk);
 
 /** A landed record as the raw segment holds it, decoded without logical types. */
 export interface PlainRawRecord {
@@ -164,7 +157,7 @@ export class ChunkStager {
   }
 
   private newChunk(): void {
-    this.chunk = DuckDBDataChunk.create(this.types, CHUNK_ROWS);
+    this.chunk = createChunk(this.types, CHUNK_ROWS);
     this.vectors = this.types.map((_, i) => this.chunk.getColumnVector(i));
     this.row = 0;
   }
