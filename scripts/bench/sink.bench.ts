@@ -266,6 +266,7 @@ async function main(): Promise<void> {
     [200, '200 per process', { SINK_MAX_OPEN_FILES: '200' }],
     [200, 'none (1,000,000)', { SINK_MAX_OPEN_FILES: '1000000', SINK_MAX_PARTITION_FILES: '1000000', SINK_MAX_BUFFER_BYTES: '64GiB' }],
     [200, 'defaults, buffer 64 MiB', { SINK_MAX_BUFFER_BYTES: '64MiB' }],
+    [200, 'defaults, buffer 32 MiB', { SINK_MAX_BUFFER_BYTES: '32MiB' }],
   ];
   const only = process.env.BENCH_SINK_RSS_RUNS?.split(',').map(Number);
   for (const [i, [hours, label, env]] of runs.entries()) {

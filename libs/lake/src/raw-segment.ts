@@ -180,8 +180,9 @@ export interface RawSegmentOptions {
 export class RawSegmentBuilder {
   private readonly blocks: Buffer[] = [];
   private compressedBytes = 0;
-  private readonly block: AvroBytes;
+  private block: AvroBytes;
   private blockRows = 0;
+  private released = false;
   readonly stats: SegmentStats = {
     rows: 0,
     rawBytes: 0,
@@ -245,6 +246,7 @@ export class RawSegmentBuilder {
 
   /** The whole container file. The builder must not be appended to afterwards. */
   finish(): Buffer {
+    if (this.released) throw new Error(`segment ${this.key} was released`);
     this.sealBlock();
     const sync = createHash('sha256').update(this.key).digest().subarray(0, 16);
     const s = this.stats;
@@ -264,6 +266,18 @@ export class RawSegmentBuilder {
     const parts: Buffer[] = [MAGIC, METADATA_TYPE.toBuffer(meta), sync];
     for (const block of this.blocks) parts.push(block, sync);
     return Buffer.concat(parts);
+  }
+
+  /**
+   * Frees the blocks once {@link finish} has built the file, so a segment being uploaded is held once
+   * (as its file), not twice. Nothing can be appended or finished afterwards.
+   */
+  release(): void {
+    this.released = true;
+    this.blocks.length = 0;
+    this.compressedBytes = 0;
+    this.block = new AvroBytes(16);
+    this.blockRows = 0;
   }
 }
 

@@ -9,7 +9,7 @@ import { HOUR_CLOSE_TOPIC, hourOf } from './manifest';
 import { LandingPlans, type LandingPlan } from './sink-schemas';
 import type { SinkMetrics } from './sink-metrics';
 import { WatermarkExchange } from './watermark-exchange';
-import { cutMarkerKey, PartitionWriter, WRITER_STATES, type CutMarker, type WriterState } from './sink-partition-writer';
+import { cutMarkerKey, PartitionWriter, TaskSlots, WRITER_STATES, type CutMarker, type WriterState } from './sink-partition-writer';
 
 export interface LandingSinkDeps {
   kafka: Kafka;
@@ -48,6 +48,8 @@ function errorName(err: unknown): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const HOUR_MS = 3_600_000;
+/** Segment uploads at once, process-wide: enough to keep S3 busy, few enough to bound the files held. */
+const UPLOAD_CONCURRENCY = 8;
 
 /**
  * The s3-sink's landing loop: consumes the topics, writes every record exactly once into hourly raw
@@ -86,6 +88,8 @@ export class LandingSink {
   private lastRecordReadAt?: number;
   private recordsCommitted = 0;
   private readonly hourLabels = new Map<number, string>();
+  /** Segment uploads in flight across all partitions (each holds its built file until S3 answers). */
+  private readonly uploadSlots = new TaskSlots(UPLOAD_CONCURRENCY);
 
   constructor(private readonly deps: LandingSinkDeps) {
     const s = deps.settings;
@@ -516,7 +520,9 @@ export class LandingSink {
     }
     if (segments.length > 0) {
       w.transition('UPLOADING');
-      const files = segments.map((seg) => ({ key: seg.builder.key, body: seg.builder.finish(), hour: seg.hour, rows: seg.builder.stats.rows }));
+      // Each file is built right before its upload (then its blocks are freed), so a window being
+      // uploaded is held once; the key, rows and hour are known without building it.
+      const files = segments.map((seg) => ({ key: seg.builder.key, builder: seg.builder, hour: seg.hour, rows: seg.builder.stats.rows, bytes: 0 }));
       if (!w.marker) {
         const marker: CutMarker = {
           topic: w.topic,
@@ -560,14 +566,21 @@ export class LandingSink {
       this.crashPoint('before-upload', cutNumber);
       try {
         let uploaded = 0;
-        for (let i = 0; i < files.length; i += 4) {
-          await Promise.all(
-            files.slice(i, i + 4).map(async (f) => {
+        let failed = false;
+        await Promise.all(
+          files.map((f) =>
+            this.uploadSlots.run(async () => {
+              // After one file failed the window is dropped: the rest need not go.
+              if (failed) return;
+              const body = f.builder.finish();
+              f.builder.release();
+              f.bytes = body.length;
               let outcome = 'ok';
               try {
-                await store.put(f.key, f.body, { ifNoneMatch: true, contentType: 'avro/binary' });
+                await store.put(f.key, body, { ifNoneMatch: true, contentType: 'avro/binary' });
               } catch (err) {
                 if (!(err instanceof ObjectExistsError)) {
+                  failed = true;
                   metrics?.uploads.inc({ topic: w.topic, outcome: 'failed' });
                   throw err;
                 }
@@ -576,8 +589,8 @@ export class LandingSink {
               metrics?.uploads.inc({ topic: w.topic, outcome });
               if (++uploaded === 1) this.crashPoint('mid-upload', cutNumber);
             }),
-          );
-        }
+          ),
+        );
       } catch (err) {
         this.backoff(w, from, err);
         return false;
@@ -585,7 +598,7 @@ export class LandingSink {
       this.crashPoint('after-upload', cutNumber);
       for (const f of files) {
         metrics?.recordsLanded.inc({ topic: w.topic }, f.rows);
-        metrics?.bytesLanded.inc({ topic: w.topic }, f.body.length);
+        metrics?.bytesLanded.inc({ topic: w.topic }, f.bytes);
       }
       this.tracker.landed(w.topic, new Set(files.map((f) => f.hour)));
     }

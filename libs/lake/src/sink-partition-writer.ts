@@ -43,6 +43,27 @@ export class SerialLock {
   }
 }
 
+/** Runs at most `limit` tasks at once, the rest in arrival order (segment uploads across partitions). */
+export class TaskSlots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active < this.limit) this.active++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter, or free it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 /** The decision of an earlier run about where a window ends, so a replay cuts at the same offset. */
 export interface CutMarker {
   topic: string;

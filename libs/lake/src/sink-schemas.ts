@@ -53,12 +53,133 @@ function timeReader(fieldType: unknown): ((raw: unknown) => number) | undefined 
   return undefined;
 }
 
+/** A value ends inside the prefix (the cursor ran past the end). */
+const PAST_END = -1;
+
+/** Skips one value of a type in Avro binary: the position after it, {@link PAST_END}, or throws on corrupt bytes. */
+type Skipper = (buf: Buffer, pos: number) => number;
+
+const varint = { value: 0, pos: 0 };
+
+/** Reads a zig-zag varint into {@link varint}; false when the value ends first. Exact up to 2^53. */
+function readVarLong(buf: Buffer, pos: number): boolean {
+  let n = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= buf.length) return false;
+    const b = buf[pos++];
+    n += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) {
+      varint.value = n % 2 === 1 ? -(n + 1) / 2 : n / 2;
+      varint.pos = pos;
+      return true;
+    }
+    scale *= 128;
+  }
+  throw new Error('varint longer than 10 bytes');
+}
+
+const skipVarint: Skipper = (buf, pos) => (readVarLong(buf, pos) ? varint.pos : PAST_END);
+const skipLengthPrefixed: Skipper = (buf, pos) => {
+  if (!readVarLong(buf, pos)) return PAST_END;
+  if (varint.value < 0) throw new Error(`negative length ${varint.value}`);
+  const end = varint.pos + varint.value;
+  return end > buf.length ? PAST_END : end;
+};
+const fixedSkipper = (size: number): Skipper => (buf, pos) => (pos + size > buf.length ? PAST_END : pos + size);
+const PRIMITIVE_SKIPPERS: Record<string, Skipper> = {
+  null: (_buf, pos) => pos,
+  boolean: fixedSkipper(1),
+  int: skipVarint,
+  long: skipVarint,
+  float: fixedSkipper(4),
+  double: fixedSkipper(8),
+  string: skipLengthPrefixed,
+  bytes: skipLengthPrefixed,
+};
+
+/** A skipper for a field type, or undefined for types left to avsc (records, arrays, maps, named references). */
+function skipperOf(type: unknown): Skipper | undefined {
+  if (typeof type === 'string') return PRIMITIVE_SKIPPERS[type];
+  if (Array.isArray(type)) {
+    const branches = type.map(skipperOf);
+    if (branches.some((b) => b === undefined)) return undefined;
+    return (buf, pos) => {
+      if (!readVarLong(buf, pos)) return PAST_END;
+      const branch = branches[varint.value];
+      if (branch === undefined) throw new Error(`invalid union index ${varint.value}`);
+      return branch(buf, varint.pos);
+    };
+  }
+  const t = type as { type?: unknown; size?: number };
+  if (t.type === 'fixed' && typeof t.size === 'number') return fixedSkipper(t.size);
+  if (t.type === 'enum') return skipVarint;
+  // A primitive with a logical type (uuid, decimal bytes, timestamps) is its primitive on the wire.
+  if (typeof t.type === 'string' && t.type in PRIMITIVE_SKIPPERS) return PRIMITIVE_SKIPPERS[t.type];
+  return undefined;
+}
+
 /**
- * Builds the reader of the event time for one writer schema: a record type of the writer's fields up
- * to and including the time field, without logical types, so a value's prefix is read and the rest of
- * its bytes never touched (the time field is the second field of every platform event).
+ * The event time read straight from the bytes: the fields before it skipped by their wire format, no
+ * value built. Undefined when a field before it has a type this does not skip (avsc reads those).
  */
-export function eventTimeReader(writer: RecordSchema, field: string): (body: Buffer) => number {
+function skippingTimeReader(
+  fieldsBefore: FieldSchema[],
+  field: string,
+  timeType: unknown,
+  unionBranches: unknown[] | undefined,
+  convert: (raw: unknown) => number,
+): ((body: Buffer) => number) | undefined {
+  const skippers = fieldsBefore.map((f) => skipperOf(f.type));
+  if (skippers.some((s) => s === undefined)) return undefined;
+  const base = typeof timeType === 'string' ? timeType : (timeType as { type?: string }).type;
+  const isString = base === 'string';
+  const truncated = () => new EventTimeUnreadableError(`value ends before ${field}`, 'TRUNCATED');
+  return (body) => {
+    let pos = 0;
+    try {
+      for (const skip of skippers) {
+        pos = skip!(body, pos);
+        if (pos === PAST_END) throw truncated();
+      }
+      if (unionBranches) {
+        if (!readVarLong(body, pos)) throw truncated();
+        const branch = unionBranches[varint.value];
+        if (branch === undefined) throw new Error(`invalid union index ${varint.value}`);
+        if (branch === 'null' || (branch as { type?: unknown }).type === 'null') {
+          throw new EventTimeUnreadableError(`${field} is null`, 'EVENT_TIME_NULL');
+        }
+        pos = varint.pos;
+      }
+      let raw: unknown;
+      if (isString) {
+        const end = skipLengthPrefixed(body, pos);
+        if (end === PAST_END) throw truncated();
+        raw = body.toString('utf8', varint.pos, end);
+      } else {
+        if (!readVarLong(body, pos)) throw truncated();
+        raw = varint.value;
+      }
+      const millis = convert(raw);
+      if (!Number.isFinite(millis) || millis < MIN_TIME || millis > MAX_TIME) {
+        throw new EventTimeUnreadableError(`${field} is not a readable time: ${String(raw)}`);
+      }
+      return millis;
+    } catch (err) {
+      if (err instanceof EventTimeUnreadableError) throw err;
+      throw new EventTimeUnreadableError(`value is not valid Avro before ${field}: ${(err as Error).message}`, 'CORRUPT');
+    }
+  };
+}
+
+/**
+ * Builds the reader of the event time for one writer schema. The time field is the second field of
+ * every platform event, so only a value's prefix is read and the rest of its bytes never touched: by
+ * skipping the fields before it on the wire when their types allow (primitives, enums, fixed, unions
+ * of those), otherwise by decoding a record type of the writer's fields up to and including the time
+ * field, without logical types, through avsc. `options.skip: false` forces the avsc path (tests).
+ */
+export function eventTimeReader(writer: RecordSchema, field: string, options: { skip?: boolean } = {}): (body: Buffer) => number {
   const index = writer.fields.findIndex((f) => f.name === field);
   if (index < 0) {
     return () => {
@@ -77,6 +198,11 @@ export function eventTimeReader(writer: RecordSchema, field: string): (body: Buf
     return () => {
       throw new EventTimeUnreadableError(`field ${field} of ${writer.name} is not a timestamp`, 'EVENT_TIME_NOT_A_TIME');
     };
+  }
+  if (options.skip !== false) {
+    const declared = writer.fields[index].type;
+    const skipping = skippingTimeReader(writer.fields.slice(0, index), field, fieldType, Array.isArray(declared) ? declared : undefined, convert);
+    if (skipping) return skipping;
   }
   const prefix = avro.Type.forSchema(
     { ...writer, fields: writer.fields.slice(0, index + 1) } as avro.Schema,
