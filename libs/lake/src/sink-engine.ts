@@ -86,6 +86,7 @@ export class LandingSink {
   private firstRecordAt?: number;
   private lastCommitAt?: number;
   private lastRecordReadAt?: number;
+  private joinedAt?: number;
   private recordsCommitted = 0;
   private readonly hourLabels = new Map<number, string>();
   /** Segment uploads in flight across all partitions (each holds its built file until S3 answers). */
@@ -194,9 +195,10 @@ export class LandingSink {
     await this.producer?.disconnect();
   }
 
-  /** Wall-clock progress (benchmarks): first and last record read, last commit, rows committed in segments. */
-  progress(): { firstRecordAt?: number; lastRecordAt?: number; lastCommitAt?: number; recordsCommitted: number } {
+  /** Wall-clock progress (benchmarks): first group join, first and last record read, last commit, rows committed in segments. */
+  progress(): { joinedAt?: number; firstRecordAt?: number; lastRecordAt?: number; lastCommitAt?: number; recordsCommitted: number } {
     return {
+      joinedAt: this.joinedAt,
       firstRecordAt: this.firstRecordAt,
       lastRecordAt: this.lastRecordReadAt,
       lastCommitAt: this.lastCommitAt,
@@ -264,6 +266,7 @@ export class LandingSink {
    * The resets are queued on the writers' locks synchronously, before any batch of the new generation.
    */
   private onAssignment(assignment: Record<string, number[]>): void {
+    this.joinedAt ??= this.now();
     const assigned = new Map<string, Set<number>>();
     for (const [topic, partitions] of Object.entries(assignment)) assigned.set(topic, new Set(partitions));
     for (const [key, w] of this.writers) {
