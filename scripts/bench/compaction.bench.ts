@@ -2,7 +2,8 @@
 // whole hour's compaction (raw Avro segments from the store → decode and resolve to the latest schema →
 // dedup by eventId → sort by event time → zstd Parquet → verify → upload → manifest) against DuckDB's
 // own `COPY <table> TO ... (FORMAT parquet, COMPRESSION zstd)` of the same distinct rows, in the same
-// process, paired round by round so machine noise hits both alike. Reports the median ratio and spread.
+// process, paired round by round so machine noise hits both alike. Reports the median ratio and spread,
+// and each round also times the same compaction staging NDJSON (the fallback, and the staging before).
 //   BENCH_COMPACTION_ROWS (default 200000), BENCH_COMPACTION_ROUNDS (default 5)
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';

@@ -39,7 +39,7 @@ export interface CompactionOptions {
   eventTimeField?: string;
   dedupField?: string;
   targetFileBytes?: number;
-  /** Local scratch space (NDJSON staging, DuckDB spill, Parquet before upload). */
+  /** Local scratch space (NDJSON staging when used, DuckDB spill, Parquet before upload). */
   workDir?: string;
   /** NDJSON bytes per chunk loaded into DuckDB while decoding goes on; Infinity loads once at the end. */
   stagingChunkBytes?: number;

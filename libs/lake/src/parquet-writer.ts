@@ -1,8 +1,9 @@
 /**
- * Writes one hour's curated Parquet files with DuckDB. Decoded rows are staged as NDJSON in a local
- * temp file (DuckDB parses it natively, far faster than appending nested values one call at a time;
- * see BENCHMARKS.md), loaded into a typed table, deduplicated by the event id (first by Kafka position
- * wins), sorted by event time and copied to zstd Parquet files of about the target size.
+ * Writes one hour's curated Parquet files with DuckDB. Decoded rows are staged into a typed DuckDB
+ * table — as data chunks through its appender (`parquet-writer-chunks.ts`), or as NDJSON files that
+ * DuckDB parses natively for schemas the chunk plan does not cover (see BENCHMARKS.md) — then
+ * deduplicated by the event id (first by Kafka position wins), sorted by event time and copied to zstd
+ * Parquet files of about the target size.
  */
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -321,6 +322,15 @@ export class CuratedParquetWriter {
       this.finished = true;
       if (this.chunk) closeSync(this.chunk.fd);
       this.chunk = undefined;
+      // A run that failed mid-decode: the appender goes before its connection, its rows discarded.
+      const stager = this.stager;
+      this.stager = undefined;
+      try {
+        stager?.appender.clear();
+        stager?.appender.closeSync();
+      } catch {
+        // closing is all that is left to do with it
+      }
       // A session opened for loads that never finished: close it once they settle.
       void this.loading.then(async () => {
         const db = await this.db?.catch(() => undefined);
