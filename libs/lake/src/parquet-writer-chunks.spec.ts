@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { avroSchema, decimal, parseAvroSchema } from '@app/codec';
+import { avroSchema, decimal, parseAvroSchema, type AvroSchema } from '@app/codec';
+import { exampleEvents, topics } from '@app/contracts';
 import { encodeRawSegment, MemoryObjectStore, type FixtureRow } from '../test/compaction-fixtures';
 import { compactHour } from './compaction';
 import { rawHourPrefix } from './manifest';
@@ -90,9 +91,9 @@ function rows(partition: number, ids: number[], version: 1 | 2): FixtureRow[] {
   }));
 }
 
-async function compacted(store: MemoryObjectStore, staging: 'chunks' | 'ndjson') {
-  await store.delete((await store.list(`curated/${topic}/`)).map((o) => o.key));
-  const { manifest } = await compactHour(store, topic, hour, { reader: { schema: avroSchema(JSON.stringify(schema(2))), schemaId: 2 }, staging });
+async function compacted(store: MemoryObjectStore, staging: 'chunks' | 'ndjson', name = topic, reader = avroSchema(JSON.stringify(schema(2)))) {
+  await store.delete((await store.list(`curated/${name}/`)).map((o) => o.key));
+  const { manifest } = await compactHour(store, name, hour, { reader: { schema: reader, schemaId: 2 }, staging });
   const dir = mkdtempSync(join(tmpdir(), 'chunks-spec-'));
   try {
     const paths = [];
@@ -139,6 +140,28 @@ describe('columnar staging', () => {
     expect(first).toMatchObject({ amount: '-9999999999999999.99', _partition: 0, _trace_id: 'ab'.repeat(16), added: null, maybeLong: '11000000077' });
     expect(chunks.rows.find((r) => r.eventId === '00000000-0000-4000-8000-000000002501')).toMatchObject({ added: 'v2-2501', _schema_id: 2 });
   }, 60_000);
+
+  it.each(Object.entries(topics))('writes the same files both ways for the catalog topic %s', async (name, definition) => {
+    const example = (exampleEvents as Record<string, Record<string, unknown>>)[name];
+    const schema: AvroSchema = definition.schema;
+    const store = new MemoryObjectStore();
+    const segmentRows = [0, 1, 2].map((i) => ({
+      partition: 0,
+      offset: i,
+      key: Buffer.from(`k-${i}`),
+      schemaId: 1,
+      value: { ...example, eventId: `00000000-0000-4000-8000-${String(i % 2).padStart(12, '0')}`, occurredAt: new Date(hourStart + 1000 - i) },
+    }));
+    const key = `${rawHourPrefix(definition.name, hour)}${definition.name}+0+${'0'.repeat(20)}.avro`;
+    await store.put(key, await encodeRawSegment(schema, segmentRows));
+    await store.put(`${rawHourPrefix(definition.name, hour)}_manifest.json`, Buffer.from(JSON.stringify({ files: [{ key, rows: 3 }] })));
+    expect(chunkPlanOf(schema.type)).toBeDefined();
+    const chunks = await compacted(store, 'chunks', definition.name, schema);
+    const ndjson = await compacted(store, 'ndjson', definition.name, schema);
+    expect(chunks.manifest.rows).toBe(2);
+    expect(chunks.types).toEqual(ndjson.types);
+    expect(chunks.rows).toEqual(ndjson.rows);
+  });
 
   it('has no plan for a union of several types (those stage as NDJSON)', () => {
     const plain = parseAvroSchema(JSON.stringify(schema(2)));
