@@ -142,7 +142,7 @@ describe('columnar staging', () => {
   }, 60_000);
 
   it.each(Object.entries(topics))('writes the same files both ways for the catalog topic %s', async (name, definition) => {
-    const example = (exampleEvents as Record<string, Record<string, unknown>>)[name];
+    const example = (exampleEvents as unknown as Record<string, Record<string, unknown>>)[name];
     const schema: AvroSchema = definition.schema;
     const store = new MemoryObjectStore();
     const segmentRows = [0, 1, 2].map((i) => ({
