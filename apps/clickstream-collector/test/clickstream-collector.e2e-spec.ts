@@ -236,7 +236,7 @@ describe('clickstream collector', () => {
     await page.waitForFunction(() => (globalThis as unknown as { securecartBeacon: { pending(): number } }).securecartBeacon.pending() === 0);
     // The browser accepts the beacon and it is lost on the way (as when the collector answered 503).
     await page.evaluate(() => {
-      (navigator as unknown as { sendBeacon: () => boolean }).sendBeacon = () => true;
+      (globalThis as unknown as { navigator: { sendBeacon: () => boolean } }).navigator.sendBeacon = () => true;
     });
     await page.click('#add-to-cart');
     await page.click('#cart-link');
