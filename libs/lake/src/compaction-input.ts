@@ -7,6 +7,8 @@
 import * as zlib from 'node:zlib';
 import * as avro from 'avsc';
 import { avroTypeOptions, createResolver, parseAvroSchema, type AvroSchema } from '@app/codec';
+import { readLong, WireError, wirePlanOf, type WireCursor, type WirePlan, type WireRowTarget } from './compaction-input-fast';
+import type { PlainRawRecord } from './parquet-writer-chunks';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
 const SYNC_LENGTH = 16;
@@ -34,24 +36,7 @@ export class RawSegmentError extends Error {
   }
 }
 
-interface Cursor {
-  buf: Buffer;
-  pos: number;
-}
-
-/** Avro `long` (zig-zag varint); exact up to 2^53, which offsets and sizes never reach. */
-function readLong(c: Cursor): number {
-  let n = 0;
-  let scale = 1;
-  for (;;) {
-    if (c.pos >= c.buf.length) throw new Error('truncated varint');
-    const b = c.buf[c.pos++];
-    n += (b & 0x7f) * scale;
-    if (!(b & 0x80)) break;
-    scale *= 128;
-  }
-  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
-}
+type Cursor = WireCursor;
 
 function readBytes(c: Cursor): Buffer {
   const length = readLong(c);
@@ -126,6 +111,7 @@ type StrictlyComparable = { equals(other: avro.Type, opts: { strict: boolean }):
  */
 export class RawSegmentDecoder {
   private readonly plans = new Map<string, DecodePlan>();
+  private readonly wirePlans = new Map<string, WirePlan | null>();
   private readonly readerValueSchema: unknown;
   private readonly logicalTypes: boolean;
 
@@ -161,13 +147,61 @@ export class RawSegmentDecoder {
    * types, see the constructor), in file order; throws {@link RawSegmentError} naming the key.
    */
   *records(key: string, buf: Buffer): Generator<unknown> {
-    let header: ContainerHeader;
+    const header = this.headerOf(key, buf);
+    const plan = this.planFor(key, header);
+    for (const { count, block } of this.blocks(key, buf, header)) {
+      let pos = 0;
+      for (let i = 0; i < count; i++) {
+        const decoded = plan.reader.decode(block, pos, plan.resolver) as { value: WrappedRecord; offset: number };
+        if (decoded.offset < 0) throw new RawSegmentError(key, 'truncated record');
+        pos = decoded.offset;
+        yield decoded.value;
+      }
+    }
+  }
+
+  /**
+   * Stages one segment's rows into the chunk stager, read off the wire in place when the wrapper is
+   * the landing's RawRecord (see `compaction-input-fast.ts`), else record by record through avsc.
+   * Needs `logicalTypes: false`. `onRow` sees every row's lineage, in file order.
+   */
+  stage(key: string, buf: Buffer, target: WireRowTarget & { add(record: PlainRawRecord): void }, onRow: (partition: number, offset: number, schemaId: number) => void): void {
+    if (this.logicalTypes) throw new Error('stage() reads plain values: construct the decoder with logicalTypes: false');
+    const header = this.headerOf(key, buf);
+    this.planFor(key, header); // the writer must resolve to the reader with the logical types
+    const text = JSON.stringify(header.schema);
+    let wire = this.wirePlans.get(text);
+    if (wire === undefined) {
+      wire = wirePlanOf(header.schema, this.readerValueSchema, target) ?? null;
+      this.wirePlans.set(text, wire);
+    }
+    if (!wire) {
+      for (const record of this.records(key, buf) as Generator<PlainRawRecord>) {
+        target.add(record);
+        onRow(record._partition, record._offset, record._schema_id);
+      }
+      return;
+    }
+    for (const { count, block } of this.blocks(key, buf, header)) {
+      try {
+        wire.stage(block, count, target, onRow);
+      } catch (err) {
+        if (err instanceof WireError) throw new RawSegmentError(key, err.message);
+        throw err;
+      }
+    }
+  }
+
+  private headerOf(key: string, buf: Buffer): ContainerHeader {
     try {
-      header = readHeader(buf);
+      return readHeader(buf);
     } catch (err) {
       throw new RawSegmentError(key, (err as Error).message);
     }
-    const plan = this.planFor(key, header);
+  }
+
+  /** The file's blocks, decompressed, each with its record count. */
+  private *blocks(key: string, buf: Buffer, header: ContainerHeader): Generator<{ count: number; block: Buffer }> {
     const c: Cursor = { buf, pos: header.dataStart };
     while (c.pos < buf.length) {
       let count: number;
@@ -183,13 +217,7 @@ export class RawSegmentDecoder {
       } catch (err) {
         throw new RawSegmentError(key, (err as Error).message);
       }
-      let pos = 0;
-      for (let i = 0; i < count; i++) {
-        const decoded = plan.reader.decode(block, pos, plan.resolver) as { value: WrappedRecord; offset: number };
-        if (decoded.offset < 0) throw new RawSegmentError(key, 'truncated record');
-        pos = decoded.offset;
-        yield decoded.value;
-      }
+      yield { count, block };
     }
   }
 

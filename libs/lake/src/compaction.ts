@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from '@app/object-store';
 import type { AvroSchema } from '@app/codec';
 import { RawSegmentDecoder, type RawRow } from './compaction-input';
-import type { PlainRawRecord } from './parquet-writer-chunks';
 import {
   CURATED_MANIFEST_VERSION,
   curatedHourPrefix,
@@ -190,10 +189,7 @@ export async function compactHour(store: ObjectStore, topic: string, hour: strin
         addToRange(ranges, rowPartition, offset, offset, 1);
       };
       if (columnar) {
-        for (const record of decoder.records(segment.key, bytes) as Generator<PlainRawRecord>) {
-          writer.addRecord(record);
-          note(record._schema_id, record._partition, record._offset);
-        }
+        writer.stageSegment(decoder, segment.key, bytes, (rowPartition, offset, schemaId) => note(schemaId, rowPartition, offset));
         writer.addSourceBytes(bytes.length);
       } else {
         for (const row of decoder.rows(segment.key, bytes) as Generator<RawRow>) {

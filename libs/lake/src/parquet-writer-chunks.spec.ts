@@ -51,6 +51,11 @@ function schema(version: 1 | 2) {
       { name: 'maybeLong', type: ['null', 'long'], default: null },
       { name: 'when', type: ['null', { type: 'long', logicalType: 'timestamp-millis' }], default: null },
       ...(version === 2 ? [{ name: 'added', type: ['null', 'string'], default: null }] : []),
+      // v1 writes an int and a field v2 dropped; v2 reads the int as a long (resolved, not read in place).
+      { name: 'promoted', type: version === 1 ? 'int' : 'long' },
+      ...(version === 1 ? [{ name: 'dropped', type: { type: 'array', items: 'string' } }] : []),
+      // A symbol v2 no longer has reads as the enum's default: only the resolver knows that.
+      { name: 'phase', type: { type: 'enum', name: 'Phase', symbols: version === 1 ? ['NEW', 'OLD'] : ['NEW', 'DONE'], default: 'NEW' } },
     ],
   };
 }
@@ -76,6 +81,9 @@ function value(i: number, version: 1 | 2) {
     maybeLong: i % 3 ? i * 1_000_000_007 : null,
     when: i % 2 ? new Date(hourStart + i) : null,
     ...(version === 2 ? { added: i % 2 ? `v2-${i}` : null } : {}),
+    promoted: i * 3,
+    ...(version === 1 ? { dropped: [`gone-${i}`] } : {}),
+    phase: version === 1 ? (i % 2 ? 'OLD' : 'NEW') : i % 2 ? 'DONE' : 'NEW',
   };
 }
 
@@ -138,7 +146,10 @@ describe('columnar staging', () => {
     expect(chunks.rows).toEqual(ndjson.rows);
     const first = chunks.rows.find((r) => r.eventId === '00000000-0000-4000-8000-000000000011')!;
     expect(first).toMatchObject({ amount: '-9999999999999999.99', _partition: 0, _trace_id: 'ab'.repeat(16), added: null, maybeLong: '11000000077' });
-    expect(chunks.rows.find((r) => r.eventId === '00000000-0000-4000-8000-000000002501')).toMatchObject({ added: 'v2-2501', _schema_id: 2 });
+    expect(chunks.rows.find((r) => r.eventId === '00000000-0000-4000-8000-000000002501')).toMatchObject({ added: 'v2-2501', _schema_id: 2, phase: 'DONE' });
+    // v1's OLD resolved to the default; the field v2 dropped is gone.
+    expect(first).toMatchObject({ phase: 'NEW', promoted: '33' });
+    expect(first).not.toHaveProperty('dropped');
   }, 60_000);
 
   it.each(Object.entries(topics))('writes the same files both ways for the catalog topic %s', async (name, definition) => {

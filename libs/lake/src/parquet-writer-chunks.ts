@@ -12,6 +12,7 @@ import * as avro from 'avsc';
 import * as duckdb from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBDataChunk, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { DecimalLogicalType, TimestampMillisLogicalType } from '@app/codec';
+import type { WireRowTarget } from './compaction-input-fast';
 
 // The package re-exports through getters: read each once here, not once per value.
 const { DuckDBBlobValue, DuckDBDecimalValue, DuckDBTimestampTZValue, listValue, mapValue, structValue } = duckdb;
@@ -140,7 +141,7 @@ export function chunkPlanOf(reader: avro.Type): ChunkPlan | undefined {
 }
 
 /** Fills data chunks row by row and hands each full one to the staging table's appender. */
-export class ChunkStager {
+export class ChunkStager implements WireRowTarget {
   private readonly types: DuckDBType[];
   private chunk!: DuckDBDataChunk;
   private vectors!: DuckDBVector[];
@@ -164,23 +165,42 @@ export class ChunkStager {
 
   add(record: PlainRawRecord): void {
     const { fields } = this.plan;
+    const value = record.value;
+    for (let c = 0; c < fields.length; c++) this.setColumn(c, value[fields[c].name]);
+    const headers = record._headers ?? {};
+    this.endRow(
+      record._partition,
+      record._offset,
+      record._timestamp,
+      record._schema_id,
+      record._key,
+      Object.keys(headers).map((key) => ({ key, value: headers[key].toString('utf8') })),
+      headers.traceparent,
+    );
+  }
+
+  /** Column index of an event field; -1 when the reader has none. */
+  columnOf(name: string): number {
+    return this.plan.fields.findIndex((f) => f.name === name);
+  }
+
+  /** Sets one event column of the current row from its plain-decoded value. */
+  setColumn(column: number, value: unknown): void {
+    this.vectors[column].setItem(this.row, value === null || value === undefined ? null : this.plan.fields[column].convert(value));
+  }
+
+  /** Sets the current row's lineage columns (in LINEAGE_COLUMNS order) and moves to the next row. */
+  endRow(partition: number, offset: number, timestampMillis: number, schemaId: number, key: Buffer | null, headers: { key: string; value: string }[], traceparent: Buffer | undefined): void {
     const vectors = this.vectors;
     const row = this.row;
-    const value = record.value;
-    let c = 0;
-    for (; c < fields.length; c++) {
-      const v = value[fields[c].name];
-      vectors[c].setItem(row, v === null || v === undefined ? null : fields[c].convert(v));
-    }
-    // Lineage, in LINEAGE_COLUMNS order.
-    vectors[c++].setItem(row, record._partition);
-    vectors[c++].setItem(row, BigInt(record._offset));
-    vectors[c++].setItem(row, millisToTimestamp(record._timestamp));
-    vectors[c++].setItem(row, record._schema_id);
-    const headers = record._headers ?? {};
-    vectors[c++].setItem(row, traceIdOf(headers.traceparent));
-    vectors[c++].setItem(row, record._key ? new DuckDBBlobValue(record._key) : null);
-    vectors[c].setItem(row, mapValue(Object.keys(headers).map((key) => ({ key, value: headers[key].toString('utf8') }))));
+    let c = this.plan.fields.length;
+    vectors[c++].setItem(row, partition);
+    vectors[c++].setItem(row, BigInt(offset));
+    vectors[c++].setItem(row, millisToTimestamp(timestampMillis));
+    vectors[c++].setItem(row, schemaId);
+    vectors[c++].setItem(row, traceIdOf(traceparent));
+    vectors[c++].setItem(row, key ? new DuckDBBlobValue(key) : null);
+    vectors[c].setItem(row, mapValue(headers));
     this.rows++;
     if (++this.row === CHUNK_ROWS) this.flush();
   }

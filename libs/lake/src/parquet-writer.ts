@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { AvroSchema } from '@app/codec';
-import type { RawRow } from './compaction-input';
+import type { RawRow, RawSegmentDecoder } from './compaction-input';
 import { LINEAGE_COLUMNS, containsBytes, eventColumns, type EventColumn } from './parquet-columns';
 import { ChunkStager, chunkPlanOf, traceIdOf, type ChunkPlan, type PlainRawRecord } from './parquet-writer-chunks';
 
@@ -133,9 +133,20 @@ export class CuratedParquetWriter {
 
   /** Adds one landed record decoded without logical types (columnar staging; call {@link open} first). */
   addRecord(record: PlainRawRecord): void {
-    if (!this.stager) throw new Error('addRecord() needs open() and a columnar plan');
-    this.stager.chunks.add(record);
-    this.inputRows++;
+    this.chunkStager().add(record);
+  }
+
+  /**
+   * Stages one raw segment's rows (columnar staging; call {@link open} first), off the wire where the
+   * decoder can; `onRow` sees each row's lineage.
+   */
+  stageSegment(decoder: RawSegmentDecoder, key: string, bytes: Buffer, onRow: (partition: number, offset: number, schemaId: number) => void): void {
+    decoder.stage(key, bytes, this.chunkStager(), onRow);
+  }
+
+  private chunkStager(): ChunkStager {
+    if (!this.stager) throw new Error('columnar staging needs open() and a chunk plan');
+    return this.stager.chunks;
   }
 
   private jsonColumns(): string {
@@ -189,7 +200,7 @@ export class CuratedParquetWriter {
   }
 
   get rowsAdded(): number {
-    return this.inputRows;
+    return this.inputRows + (this.stager?.chunks.rows ?? 0);
   }
 
   add(row: RawRow): void {
@@ -243,6 +254,7 @@ export class CuratedParquetWriter {
       if (this.stager) {
         this.stager.chunks.flush();
         this.stager.appender.closeSync();
+        this.inputRows += this.stager.chunks.rows;
         this.stager = undefined;
       }
       await this.loading;
