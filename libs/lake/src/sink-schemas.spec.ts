@@ -114,4 +114,15 @@ describe('eventTimeReader skipping the fields before the time on the wire', () =
     expect(() => eventTimeReader(nullable, 'occurredAt')(Buffer.from([0x04, 0x02]))).toThrow(EventTimeUnreadableError);
     expect(() => eventTimeReader(nullable, 'occurredAt')(Buffer.from([0x00]))).toThrow(/null/);
   });
+
+  it('rejects an enum index outside the symbols as corrupt, as avsc does (the record goes to the DLQ)', () => {
+    const withKind = { type: 'record' as const, name: 'K', fields: [{ name: 'kind', type: { type: 'enum', name: 'Kind', symbols: ['A', 'B'] } }, writer.fields[1]] };
+    const time = [0x80, 0xb8, 0x9d, 0xd8, 0xa7, 0x67]; // some zig-zag long
+    for (const skip of [true, false]) {
+      const read = eventTimeReader(withKind, 'occurredAt', { skip });
+      expect(() => read(Buffer.from([0x04, ...time]))).toThrow(EventTimeUnreadableError); // index 2 of 2 symbols
+      expect(typeof read(Buffer.from([0x02, ...time]))).toBe('number');
+    }
+  });
+
 });

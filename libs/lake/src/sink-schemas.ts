@@ -87,20 +87,27 @@ const skipLengthPrefixed: Skipper = (buf, pos) => {
   return end > buf.length ? PAST_END : end;
 };
 const fixedSkipper = (size: number): Skipper => (buf, pos) => (pos + size > buf.length ? PAST_END : pos + size);
-const PRIMITIVE_SKIPPERS: Record<string, Skipper> = {
-  null: (_buf, pos) => pos,
-  boolean: fixedSkipper(1),
-  int: skipVarint,
-  long: skipVarint,
-  float: fixedSkipper(4),
-  double: fixedSkipper(8),
-  string: skipLengthPrefixed,
-  bytes: skipLengthPrefixed,
+/** A Map, not an object: a type name never finds an inherited property. */
+const PRIMITIVE_SKIPPERS = new Map<string, Skipper>([
+  ['null', (_buf, pos) => pos],
+  ['boolean', fixedSkipper(1)],
+  ['int', skipVarint],
+  ['long', skipVarint],
+  ['float', fixedSkipper(4)],
+  ['double', fixedSkipper(8)],
+  ['string', skipLengthPrefixed],
+  ['bytes', skipLengthPrefixed],
+]);
+/** An enum index outside its symbols is corrupt, as avsc says: the record goes to the DLQ, not to raw. */
+const enumSkipper = (symbols: number): Skipper => (buf, pos) => {
+  if (!readVarLong(buf, pos)) return PAST_END;
+  if (varint.value < 0 || varint.value >= symbols) throw new Error(`invalid enum index ${varint.value}`);
+  return varint.pos;
 };
 
 /** A skipper for a field type, or undefined for types left to avsc (records, arrays, maps, named references). */
 function skipperOf(type: unknown): Skipper | undefined {
-  if (typeof type === 'string') return PRIMITIVE_SKIPPERS[type];
+  if (typeof type === 'string') return PRIMITIVE_SKIPPERS.get(type);
   if (Array.isArray(type)) {
     const branches = type.map(skipperOf);
     if (branches.some((b) => b === undefined)) return undefined;
@@ -111,11 +118,11 @@ function skipperOf(type: unknown): Skipper | undefined {
       return branch(buf, varint.pos);
     };
   }
-  const t = type as { type?: unknown; size?: number };
+  const t = type as { type?: unknown; size?: number; symbols?: unknown[] };
   if (t.type === 'fixed' && typeof t.size === 'number') return fixedSkipper(t.size);
-  if (t.type === 'enum') return skipVarint;
+  if (t.type === 'enum') return Array.isArray(t.symbols) ? enumSkipper(t.symbols.length) : undefined;
   // A primitive with a logical type (uuid, decimal bytes, timestamps) is its primitive on the wire.
-  if (typeof t.type === 'string' && t.type in PRIMITIVE_SKIPPERS) return PRIMITIVE_SKIPPERS[t.type];
+  if (typeof t.type === 'string') return PRIMITIVE_SKIPPERS.get(t.type);
   return undefined;
 }
 
