@@ -50,6 +50,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HOUR_MS = 3_600_000;
 /** Segment uploads at once, process-wide: enough to keep S3 busy, few enough to bound the files held. */
 const UPLOAD_CONCURRENCY = 8;
+/** Uploads one cut has queued or running at once (within the process-wide slots). */
+const CUT_UPLOAD_WORKERS = 4;
 
 /**
  * The s3-sink's landing loop: consumes the topics, writes every record exactly once into hourly raw
@@ -183,11 +185,14 @@ export class LandingSink {
     const consumer = this.consumer;
     if (consumer) {
       // A graceful stop commits what it holds, so the next owner replays less; a crash is fine too.
-      for (const w of this.writers.values()) {
-        await w.lock.run(async () => {
-          if (w.state === 'WRITING' && w.windowOpen && !w.marker) await this.cut(w, 'shutdown');
-        });
-      }
+      // All at once: one by one, many open windows would outlast the shutdown grace period.
+      await Promise.all(
+        [...this.writers.values()].map((w) =>
+          w.lock.run(async () => {
+            if (w.state === 'WRITING' && w.windowOpen && !w.marker) await this.cut(w, 'shutdown');
+          }),
+        ),
+      );
       await consumer.disconnect();
     }
     await this.closing;
@@ -279,6 +284,9 @@ export class LandingSink {
         clearTimeout(w.idleTimer);
         if (!keep) {
           clearTimeout(w.resumeTimer);
+          // kafkajs keeps a paused partition paused across rebalances: were it assigned back, nothing
+          // would resume it (the timer that would have is gone with this writer).
+          if (w.state === 'BACKING_OFF') this.consumer?.resume([{ topic: w.topic, partitions: [w.partition] }]);
           for (const state of WRITER_STATES) {
             this.deps.metrics?.writerState.remove({ topic: w.topic, partition: String(w.partition), state });
           }
@@ -521,81 +529,89 @@ export class LandingSink {
       w.transition('IDLE');
       return true;
     }
-    if (segments.length > 0) {
-      w.transition('UPLOADING');
-      // Each file is built right before its upload (then its blocks are freed), so a window being
-      // uploaded is held once; the key, rows and hour are known without building it.
-      const files = segments.map((seg) => ({ key: seg.builder.key, builder: seg.builder, hour: seg.hour, rows: seg.builder.stats.rows, bytes: 0 }));
-      if (!w.marker) {
-        const marker: CutMarker = {
-          topic: w.topic,
-          partition: w.partition,
-          from: from.toString(),
-          to: to.toString(),
-          files: files.map((f) => f.key).sort(),
-          reason,
-          writtenAt: new Date(this.now()).toISOString(),
-        };
+    w.transition('UPLOADING');
+    // Each file is built right before its upload (then its blocks are freed), so a window being
+    // uploaded is held once; the key, rows and hour are known without building it.
+    const files = segments.map((seg) => ({ key: seg.builder.key, builder: seg.builder, hour: seg.hour, rows: seg.builder.stats.rows, bytes: 0 }));
+    // Every window gets its marker, also one whose records all went to the DLQ: should its commit
+    // fail, a replay must still end it where it ended (its first record sets the age trigger).
+    if (!w.marker) {
+      const marker: CutMarker = {
+        topic: w.topic,
+        partition: w.partition,
+        from: from.toString(),
+        to: to.toString(),
+        files: files.map((f) => f.key).sort(),
+        reason,
+        writtenAt: new Date(this.now()).toISOString(),
+      };
+      try {
+        await store.put(cutMarkerKey(w.topic, w.partition, from), Buffer.from(JSON.stringify(marker)), {
+          ifNoneMatch: true,
+          contentType: 'application/json',
+        });
+      } catch (err) {
+        if (!(err instanceof ObjectExistsError)) {
+          this.backoff(w, from, err);
+          return false;
+        }
+        // Another run (a crashed one, or a zombie owner) already cut this window: end where it did.
+        let existing: CutMarker | undefined;
         try {
-          await store.put(cutMarkerKey(w.topic, w.partition, from), Buffer.from(JSON.stringify(marker)), {
-            ifNoneMatch: true,
-            contentType: 'application/json',
-          });
-        } catch (err) {
-          if (!(err instanceof ObjectExistsError)) {
-            this.backoff(w, from, err);
-            return false;
-          }
-          // Another run (a crashed one, or a zombie owner) already cut this window: end where it did.
-          let existing: CutMarker | undefined;
-          try {
-            existing = await this.readMarker(w.topic, w.partition, from);
-          } catch (readErr) {
-            this.backoff(w, from, readErr);
-            return false;
-          }
-          if (existing && existing.to !== marker.to) {
-            logger.warn('window already cut elsewhere; replaying it to that cut', { topic: w.topic, partition: w.partition, from: marker.from, to: existing.to });
-            this.dropWindow(w);
-            w.needsMarkerLookup = true;
-            w.transition('IDLE');
-            this.consumer?.seek({ topic: w.topic, partition: w.partition, offset: from.toString() });
-            return false;
-          }
+          existing = await this.readMarker(w.topic, w.partition, from);
+        } catch (readErr) {
+          this.backoff(w, from, readErr);
+          return false;
+        }
+        if (existing && existing.to !== marker.to) {
+          logger.warn('window already cut elsewhere; replaying it to that cut', { topic: w.topic, partition: w.partition, from: marker.from, to: existing.to });
+          this.dropWindow(w);
+          w.needsMarkerLookup = true;
+          w.transition('IDLE');
+          if (this.owns(w)) this.consumer?.seek({ topic: w.topic, partition: w.partition, offset: from.toString() });
+          return false;
         }
       }
+    }
+    if (files.length > 0) {
       // Numbered when it starts: cuts of other partitions run meanwhile.
       const cutNumber = ++this.cutsWithFiles;
       this.crashPoint('before-upload', cutNumber);
-      try {
-        let uploaded = 0;
-        let failed = false;
-        await Promise.all(
-          files.map((f) =>
-            this.uploadSlots.run(async () => {
-              // After one file failed the window is dropped: the rest need not go.
-              if (failed) return;
-              const body = f.builder.finish();
-              f.builder.release();
-              f.bytes = body.length;
-              let outcome = 'ok';
-              try {
-                await store.put(f.key, body, { ifNoneMatch: true, contentType: 'avro/binary' });
-              } catch (err) {
-                if (!(err instanceof ObjectExistsError)) {
-                  failed = true;
-                  metrics?.uploads.inc({ topic: w.topic, outcome: 'failed' });
-                  throw err;
-                }
-                outcome = 'exists';
-              }
-              metrics?.uploads.inc({ topic: w.topic, outcome });
-              if (++uploaded === 1) this.crashPoint('mid-upload', cutNumber);
-            }),
-          ),
-        );
-      } catch (err) {
-        this.backoff(w, from, err);
+      let uploaded = 0;
+      let failure: { err: unknown } | undefined;
+      const upload = async (f: (typeof files)[number]): Promise<void> => {
+        const body = f.builder.finish();
+        f.builder.release();
+        f.bytes = body.length;
+        let outcome = 'ok';
+        try {
+          await store.put(f.key, body, { ifNoneMatch: true, contentType: 'avro/binary' });
+        } catch (err) {
+          if (!(err instanceof ObjectExistsError)) {
+            metrics?.uploads.inc({ topic: w.topic, outcome: 'failed' });
+            throw err;
+          }
+          outcome = 'exists';
+        }
+        metrics?.uploads.inc({ topic: w.topic, outcome });
+        if (++uploaded === 1) this.crashPoint('mid-upload', cutNumber);
+      };
+      // A few workers per cut, each taking a process-wide slot per file: a cut of many files queues
+      // at most CUT_UPLOAD_WORKERS of them, so other partitions' cuts interleave instead of waiting
+      // behind it. Every started upload is awaited before backing off, so a window is never rebuilt
+      // (and held twice) while its old uploads still run.
+      const pending = [...files];
+      const worker = async (): Promise<void> => {
+        for (let f = pending.shift(); f && !failure; f = pending.shift()) {
+          const file = f;
+          await this.uploadSlots.run(() => upload(file)).catch((err: unknown) => {
+            failure ??= { err };
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CUT_UPLOAD_WORKERS, files.length) }, worker));
+      if (failure) {
+        this.backoff(w, from, failure.err);
         return false;
       }
       this.crashPoint('after-upload', cutNumber);
@@ -607,7 +623,9 @@ export class LandingSink {
     }
     w.transition('COMMITTING');
     try {
-      await this.consumer?.commitOffsets([{ topic: w.topic, partition: w.partition, offset: (to + 1n).toString() }]);
+      // A writer replaced by a rebalance meanwhile leaves the commit to the partition's new writer,
+      // which replays this window by its marker.
+      if (this.owns(w)) await this.consumer?.commitOffsets([{ topic: w.topic, partition: w.partition, offset: (to + 1n).toString() }]);
     } catch (err) {
       // Harmless: the next cut commits a later offset, and a replay of this window obeys its marker.
       logger.warn('offset commit failed', { topic: w.topic, partition: w.partition, offset: (to + 1n).toString(), error: String(err) });
@@ -622,6 +640,11 @@ export class LandingSink {
     w.consecutiveFailures = 0;
     w.transition('IDLE');
     return true;
+  }
+
+  /** Still the partition's current writer (a rebalance replaces the writers of revoked partitions). */
+  private owns(w: PartitionWriter): boolean {
+    return this.writers.get(`${w.topic}\u0000${w.partition}`) === w;
   }
 
   private async readMarker(topic: string, partition: number, from: bigint): Promise<CutMarker | undefined> {
@@ -642,6 +665,12 @@ export class LandingSink {
     const s = this.deps.settings;
     this.dropWindow(w);
     w.needsMarkerLookup = true;
+    if (!this.owns(w)) {
+      // Replaced by a rebalance while this cut ran: the partition (maybe assigned back, with a new
+      // writer) is no longer this writer's to pause or rewind; its new owner replays from the commit.
+      this.deps.logger.warn('cut failed after the partition was reassigned', { topic: w.topic, partition: w.partition, error: String(err) });
+      return;
+    }
     w.transition('BACKING_OFF');
     const cap = Math.min(s.backoffMaxMs, s.backoffBaseMs * 2 ** w.consecutiveFailures);
     const delay = Math.floor(cap / 2 + (Math.random() * cap) / 2);
@@ -664,6 +693,8 @@ export class LandingSink {
         this.consumer?.resume([tp]);
       });
     }, delay);
+    // A back-off must not hold a stopping process open.
+    w.resumeTimer.unref();
   }
 
   /** The original key, value and headers, plus headers naming the failure and its source. */
