@@ -367,6 +367,11 @@ describe('validation deadline', () => {
 
     // Stock was held for each order (one StockReserved), then given back (one StockReleased): nothing stays reserved.
     const ids = new Set(observed.map((o) => o.orderId));
+    // inventory-service releases after it reads the rejection, so the release may follow the final state.
+    await waitFor(async () => [...(await countByKey(topics.stockReleased.name, ids)).keys()].length === ids.size, {
+      timeoutMs: 30_000,
+      what: 'a StockReleased for every timed-out order',
+    });
     const [reserved, released, rejected, confirmed] = await Promise.all(
       [topics.stockReserved, topics.stockReleased, topics.orderRejected, topics.orderConfirmed].map((t) => countByKey(t.name, ids)),
     );
