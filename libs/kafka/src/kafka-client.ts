@@ -4,6 +4,7 @@ import type { KafkaAuth, KafkaConfig } from '@app/config';
 import type { Logger } from '@app/logging';
 import { kafkaDefaults } from './kafka-defaults';
 import { MskIamTokenProvider, mskCredentialsProvider, type AwsCredentialsProvider } from './msk-iam-token';
+import { installReadCommittedFilter } from './read-committed';
 
 /**
  * MSK IAM: OAUTHBEARER with a cached token from aws-msk-iam-sasl-signer-js. kafkajs calls the provider
@@ -61,6 +62,7 @@ function logCreatorFor(logger: Logger): KafkaJsConfig['logCreator'] {
 
 /** Builds the one Kafka client a process uses, with the configured auth (none, SCRAM or MSK IAM). */
 export function createKafkaClient(config: KafkaConfig, logger?: Logger): Kafka {
+  installReadCommittedFilter();
   return new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,

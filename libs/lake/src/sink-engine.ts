@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { SchemaRegistryConfig } from '@app/config';
+import { installReadCommittedFilter } from '@app/kafka';
 import type { Logger } from '@app/logging';
 import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '@app/object-store';
 import { DLQ_HEADERS, dlqTopicOf } from '@app/runtime';
@@ -150,6 +151,8 @@ export class LandingSink {
       logger.warn('no topics to land');
       return;
     }
+    // Producers write the landed topics transactionally: their aborted records must not land.
+    installReadCommittedFilter();
     const consumer = kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: settings.sessionTimeoutMs,

@@ -2,7 +2,7 @@ import type { Admin, Batch, Consumer, IHeaders, Kafka, KafkaMessage, Message, Pr
 import type { Registry } from 'prom-client';
 import type { AvroSchema, Deserializer, RegistryCodec } from '@app/codec';
 import { DLQ_PARTITIONS, DLQ_RETENTION_MS, topicByName, topicLayout } from '@app/contracts';
-import { applyTopics, classifyKafkaError, type TopicSpec } from '@app/kafka';
+import { applyTopics, classifyKafkaError, installReadCommittedFilter, type TopicSpec } from '@app/kafka';
 import type { Logger } from '@app/logging';
 import { restoreStores } from './changelog-restore';
 import { coPartitionedAssigner } from './co-partitioned-assigner';
@@ -229,6 +229,8 @@ export class KafkaRuntime {
   private started = false;
 
   constructor(private readonly options: KafkaRuntimeOptions) {
+    // Its consumers and changelog restores must never see aborted records, whoever built the Kafka client.
+    installReadCommittedFilter();
     this.groupId = options.groupId ?? options.service;
     this.handlers = new Map(options.handlers instanceof Map ? options.handlers : Object.entries(options.handlers)) as Map<
       string,

@@ -1,4 +1,5 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { installReadCommittedFilter } from '@app/kafka';
 import { uniqueName } from './index';
 
 export type ReadMessage = KafkaMessage & {
@@ -27,6 +28,7 @@ export async function readTopic(
   }
   const messages: ReadMessage[] = [];
   if (ends.size === 0) return messages;
+  installReadCommittedFilter();
   const consumer = kafka.consumer({ groupId: uniqueName('read-topic'), readUncommitted, maxWaitTimeInMs: 100 });
   const pending = new Map(ends);
   let timer: NodeJS.Timeout | undefined;
