@@ -13,10 +13,11 @@ const valueSchema = {
 };
 const valueType = parseAvroSchema(JSON.stringify(valueSchema));
 
-function build(key: string, count: number, blockBytes = 200) {
+function build(key: string, count: number, blockBytes = 200, offThread?: { onBufferedChange: (delta: number) => void }) {
   const b = new RawSegmentBuilder(key, 't', 2, 7, JSON.stringify(rawRecordSchema(valueSchema)), {
     blockBytes,
     deflateLevel: 1,
+    ...(offThread ? { deflateOffThread: true, onBufferedChange: offThread.onBufferedChange } : {}),
   });
   for (let i = 0; i < count; i++) {
     const at = Date.UTC(2026, 10, 28, 5, 0, i);
@@ -73,6 +74,25 @@ describe('RawSegmentBuilder', () => {
   it('gives identical bytes for the same rows under the same key, whatever the timing', () => {
     expect(build('raw/t/a.avro', 30).finish().equals(build('raw/t/a.avro', 30).finish())).toBe(true);
     expect(build('raw/t/a.avro', 30).finish().equals(build('raw/t/b.avro', 30).finish())).toBe(false);
+  });
+
+  it('gives the same bytes with blocks deflated off-thread, and reports how much each block shrank', async () => {
+    let reported = 0;
+    const b = build('raw/t/a.avro', 30, 200, { onBufferedChange: (delta) => (reported += delta) });
+    const heldWhileCompressing = b.bufferedBytes;
+    expect(() => b.finish()).toThrow(/compressed\(\)/);
+    await b.compressed();
+    expect(reported).toBeLessThan(0);
+    expect(b.bufferedBytes).toBe(heldWhileCompressing + reported);
+    expect(b.finish().equals(build('raw/t/a.avro', 30).finish())).toBe(true);
+  });
+
+  it('reports nothing for blocks that finish compressing after the builder was released', async () => {
+    let reported = 0;
+    const b = build('raw/t/a.avro', 30, 200, { onBufferedChange: (delta) => (reported += delta) });
+    b.release();
+    await b.compressed();
+    expect(reported).toBe(0);
   });
 });
 

@@ -251,6 +251,19 @@ export class LandingSink {
         m.writerState.set({ topic: writer.topic, partition: String(writer.partition), state: from }, 0);
         m.writerState.set({ topic: writer.topic, partition: String(writer.partition), state: to }, 1);
       });
+      const writer = w;
+      w.segmentOptions = {
+        blockBytes: this.deps.settings.blockBytes,
+        deflateLevel: this.deps.settings.deflateLevel,
+        // The second core deflates: the landing loop is this process's only busy JS thread.
+        deflateOffThread: true,
+        // A block compressed off-thread now holds fewer bytes (a dropped window's blocks report nothing).
+        onBufferedChange: (delta) => {
+          writer.bufferedBytes += delta;
+          this.bufferedBytes += delta;
+          this.updateGauges();
+        },
+      };
       this.deps.metrics?.writerState.set({ topic, partition: String(partition), state: 'IDLE' }, 1);
       this.writers.set(key, w);
     }
@@ -399,7 +412,6 @@ export class LandingSink {
     now: number,
     plan: LandingPlan,
   ): boolean | Promise<boolean> {
-    const s = this.deps.settings;
     w.lastPlan = plan;
     let eventTime: number;
     let landed: Buffer;
@@ -412,10 +424,7 @@ export class LandingSink {
     }
     const hour = this.hourLabel(eventTime);
     const filesBefore = w.segments.size;
-    const segment = w.segmentFor(hour, plan.schemaId, offset, plan.wrapperSchemaJson, plan.maskedFields, {
-      blockBytes: s.blockBytes,
-      deflateLevel: s.deflateLevel,
-    });
+    const segment = w.segmentFor(hour, plan.schemaId, offset, plan.wrapperSchemaJson, plan.maskedFields, w.segmentOptions!);
     this.openFiles += w.segments.size - filesBefore;
     const before = segment.builder.bufferedBytes;
     segment.builder.append(
@@ -583,6 +592,7 @@ export class LandingSink {
       let uploaded = 0;
       let failure: { err: unknown } | undefined;
       const upload = async (f: (typeof files)[number]): Promise<void> => {
+        await f.builder.compressed();
         const body = f.builder.finish();
         f.builder.release();
         f.bytes = body.length;

@@ -120,6 +120,8 @@ export class PartitionWriter {
   bufferedBytes = 0;
   /** The plan of the previous record (consecutive records mostly share their writer schema). */
   lastPlan?: LandingPlan;
+  /** How this writer's segments are built (set by the engine: block size, deflate level, byte accounting). */
+  segmentOptions?: RawSegmentOptions;
   /** The segment the previous record went to (consecutive records mostly share hour and schema). */
   private lastSegment?: OpenSegment;
 
@@ -180,6 +182,8 @@ export class PartitionWriter {
   /** Drops the window (after a cut, a failure or a rebalance); returns the bytes it held. */
   clearWindow(): number {
     const freed = this.bufferedBytes;
+    // Released, its blocks still compressing off-thread no longer count towards this writer's bytes.
+    for (const open of this.segments.values()) open.builder.release();
     this.segments.clear();
     this.lastSegment = undefined;
     this.windowStart = undefined;
