@@ -1,5 +1,5 @@
 import { parseAvroSchema } from '@app/codec';
-import { AvroBytes, RawSegmentBuilder, rawRecordSchema, readSegmentHeader, readSegmentRows } from './raw-segment';
+import { AvroBytes, RawSegmentBuilder, rawRecordSchema, readSegmentHeader, readSegmentRows, recordOffset } from './raw-segment';
 
 const valueSchema = {
   type: 'record',
@@ -93,6 +93,30 @@ describe('RawSegmentBuilder', () => {
     b.release();
     await b.compressed();
     expect(reported).toBe(0);
+  });
+});
+
+describe('record offsets on the per-record path', () => {
+  it('are numbers while exact and bigints beyond, and land the same bytes either way', async () => {
+    expect(recordOffset('123456789012345')).toBe(123456789012345);
+    expect(recordOffset('9007199254740993')).toBe(9007199254740993n);
+    const segment = (offset: (i: number) => number | bigint, framed: boolean) => {
+      const b = new RawSegmentBuilder('raw/t/o.avro', 't', 0, 7, JSON.stringify(rawRecordSchema(valueSchema)), { blockBytes: 300, deflateLevel: 1 });
+      for (let i = 0; i < 20; i++) {
+        const body = valueType.toBuffer({ eventId: `e${i}`, occurredAt: new Date(i), n: i });
+        const fields = { partition: 0, offset: offset(i), timestamp: i, key: null, headers: {}, schemaId: 7 };
+        // The sink passes the framed value and where its body starts.
+        if (framed) b.append(fields, Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), body]), i, 5);
+        else b.append(fields, body, i);
+      }
+      return b;
+    };
+    const big = segment((i) => 2n ** 40n + BigInt(i), false);
+    const small = segment((i) => 2 ** 40 + i, true);
+    expect(small.stats).toMatchObject({ firstOffset: 2n ** 40n, rows: 20 });
+    expect(small.finish().equals(big.finish())).toBe(true);
+    const rows = await readSegmentRows(segment((i) => 2 ** 40 + i, true).finish());
+    expect(rows.map((r) => r._offset)).toEqual(Array.from({ length: 20 }, (_, i) => 2 ** 40 + i));
   });
 });
 

@@ -98,10 +98,12 @@ export class AvroBytes {
     this.writeRaw(bytes);
   }
 
-  writeRaw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.length);
-    this.length += bytes.length;
+  /** Appends `bytes` from `start` on (a plain Uint8Array view is cheaper to make than a Buffer's `subarray`). */
+  writeRaw(bytes: Uint8Array, start = 0): void {
+    const n = bytes.length - start;
+    this.ensure(n);
+    this.buf.set(start === 0 ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset + start, n), this.length);
+    this.length += n;
   }
 
   reset(): void {
@@ -115,10 +117,22 @@ export class AvroBytes {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A Kafka offset on the per-record path: a number while it is exact (up to 15 digits, below 2^53),
+ * else a bigint, so the common case allocates nothing. Compare with `<`/`>` (exact across the two
+ * types), never with `===`.
+ */
+export type RecordOffset = number | bigint;
+
+/** A record offset from kafkajs' decimal string (see {@link RecordOffset}). */
+export function recordOffset(decimal: string): RecordOffset {
+  return decimal.length <= 15 ? Number(decimal) : BigInt(decimal);
+}
+
 /** One Kafka record's fields besides the value, as the wrapper carries them. */
 export interface RawRecordFields {
   partition: number;
-  offset: bigint;
+  offset: RecordOffset;
   timestamp: number;
   key: Buffer | null;
   /** Header name → bytes; for a repeated header the last value wins (an Avro map has unique keys). */
@@ -129,7 +143,8 @@ export interface RawRecordFields {
 /** Encodes the wrapper's prefix fields (everything before `value`) into `out`. */
 export function encodeRawPrefix(out: AvroBytes, fields: RawRecordFields): void {
   out.writeLong(fields.partition);
-  out.writeBigLong(fields.offset);
+  if (typeof fields.offset === 'number') out.writeLong(fields.offset);
+  else out.writeBigLong(fields.offset);
   out.writeLong(fields.timestamp);
   if (fields.key === null) out.writeLong(0);
   else {
@@ -158,7 +173,7 @@ export interface SegmentStats {
   /** Bytes of the wrapped records before compression. */
   rawBytes: number;
   firstOffset: bigint;
-  lastOffset: bigint;
+  lastOffset: RecordOffset;
   minEventTime: number;
   maxEventTime: number;
   /** Kafka timestamp of the first row (age-based rotation counts from it). */
@@ -220,16 +235,19 @@ export class RawSegmentBuilder {
     this.block = new AvroBytes(Math.min(options.blockBytes, 4096));
   }
 
-  /** Appends one wrapped record: its prefix fields are written from `fields`, then the value body as is. */
-  append(fields: RawRecordFields, valueBody: Uint8Array, eventTime: number): void {
+  /**
+   * Appends one wrapped record: its prefix fields are written from `fields`, then the value body as
+   * is (`valueBody` from `bodyStart` on: the sink passes the framed value and skips its header).
+   */
+  append(fields: RawRecordFields, valueBody: Uint8Array, eventTime: number, bodyStart = 0): void {
     const start = this.block.length;
     encodeRawPrefix(this.block, fields);
-    this.block.writeRaw(valueBody);
+    this.block.writeRaw(valueBody, bodyStart);
     this.blockRows++;
     const s = this.stats;
     s.rawBytes += this.block.length - start;
     if (s.rows === 0) {
-      s.firstOffset = fields.offset;
+      s.firstOffset = BigInt(fields.offset);
       s.firstTimestamp = fields.timestamp;
     }
     s.rows++;

@@ -1,4 +1,4 @@
-import { RawSegmentBuilder, type RawSegmentOptions } from './raw-segment';
+import { RawSegmentBuilder, type RawSegmentOptions, type RecordOffset } from './raw-segment';
 import { rawSegmentKey } from './manifest';
 import type { LandingPlan } from './sink-schemas';
 
@@ -103,7 +103,7 @@ export class PartitionWriter {
   /** Offset of the window's first record. */
   windowStart?: bigint;
   /** Offset of the window's last record (landed or dead-lettered). */
-  lastOffset?: bigint;
+  lastOffset?: RecordOffset;
   /** Kafka timestamp of the window's first record (age-based rotation counts from it). */
   windowFirstTimestamp = 0;
   /** Wall clock, for the idle flush and for choosing the oldest window under memory pressure. */
@@ -153,7 +153,7 @@ export class PartitionWriter {
   segmentFor(
     hour: string,
     schemaId: number,
-    firstOffset: bigint,
+    firstOffset: RecordOffset,
     wrapperSchemaJson: string,
     maskedFields: string[],
     options: RawSegmentOptions,
@@ -163,7 +163,7 @@ export class PartitionWriter {
     const groupKey = `${hour}/${schemaId}`;
     let open = this.segments.get(groupKey);
     if (!open) {
-      const key = rawSegmentKey(this.topic, hour, this.partition, firstOffset);
+      const key = rawSegmentKey(this.topic, hour, this.partition, BigInt(firstOffset));
       open = {
         hour,
         builder: new RawSegmentBuilder(key, this.topic, this.partition, schemaId, wrapperSchemaJson, options, maskedFields),

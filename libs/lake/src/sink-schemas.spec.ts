@@ -25,6 +25,13 @@ describe('eventTimeReader', () => {
     expect(eventTimeReader(writer, 'occurredAt')(body.subarray(0, 12))).toBe(at);
   });
 
+  it.each([true, false])('reads the body in place after a framing header (skipping: %s)', (skip) => {
+    const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 9]), body]);
+    expect(eventTimeReader(writer, 'occurredAt', { skip })(framed, 5)).toBe(at);
+    expect(eventTimeReader(writer, 'seenAt', { skip })(framed, 5)).toBe(at + 5);
+    expect(() => eventTimeReader(writer, 'occurredAt', { skip })(framed.subarray(0, 8), 5)).toThrow(EventTimeUnreadableError);
+  });
+
   it.each([
     ['a missing field', 'nope', body],
     ['a truncated value', 'occurredAt', body.subarray(0, 3)],

@@ -26,10 +26,10 @@ export class EventTimeUnreadableError extends CodecError {
 /** What the sink needs per (topic, writer schema id): how to read event time, and what to land. */
 export interface LandingPlan {
   schemaId: number;
-  /** Reads the event time (epoch millis, UTC) from a framed value's Avro body. */
-  eventTime(body: Buffer): number;
-  /** The value bytes to land (the body itself, or the masked re-encoding). */
-  landedValue(body: Buffer): Buffer;
+  /** Reads the event time (epoch millis, UTC) from the Avro body starting at `start` of `value`. */
+  eventTime(value: Buffer, start: number): number;
+  /** The masked re-encoding of a body to land instead of the body itself; undefined when nothing is masked. */
+  landedValue?: (body: Buffer) => Buffer;
   /** JSON of the wrapper schema the segment embeds. */
   wrapperSchemaJson: string;
   maskedFields: string[];
@@ -136,14 +136,14 @@ function skippingTimeReader(
   timeType: unknown,
   unionBranches: unknown[] | undefined,
   convert: (raw: unknown) => number,
-): ((body: Buffer) => number) | undefined {
+): ((body: Buffer, start?: number) => number) | undefined {
   const skippers = fieldsBefore.map((f) => skipperOf(f.type));
   if (skippers.some((s) => s === undefined)) return undefined;
   const base = typeof timeType === 'string' ? timeType : (timeType as { type?: string }).type;
   const isString = base === 'string';
   const truncated = () => new EventTimeUnreadableError(`value ends before ${field}`, 'TRUNCATED');
-  return (body) => {
-    let pos = 0;
+  return (body, start = 0) => {
+    let pos = start;
     try {
       for (const skip of skippers) {
         pos = skip!(body, pos);
@@ -186,7 +186,11 @@ function skippingTimeReader(
  * of those), otherwise by decoding a record type of the writer's fields up to and including the time
  * field, without logical types, through avsc. `options.skip: false` forces the avsc path (tests).
  */
-export function eventTimeReader(writer: RecordSchema, field: string, options: { skip?: boolean } = {}): (body: Buffer) => number {
+export function eventTimeReader(
+  writer: RecordSchema,
+  field: string,
+  options: { skip?: boolean } = {},
+): (body: Buffer, start?: number) => number {
   const index = writer.fields.findIndex((f) => f.name === field);
   if (index < 0) {
     return () => {
@@ -216,10 +220,10 @@ export function eventTimeReader(writer: RecordSchema, field: string, options: { 
     // Raw numbers, no logical types; ambiguous unions before the time field are read wrapped, as the codec does.
     { wrapUnions: 'auto', assertLogicalTypes: false } as Partial<avro.ForSchemaOptions>,
   );
-  return (body) => {
+  return (body, start = 0) => {
     let decoded: { value: Record<string, unknown> | undefined; offset: number };
     try {
-      decoded = prefix.decode(body, 0) as typeof decoded;
+      decoded = prefix.decode(body, start) as typeof decoded;
     } catch (err) {
       throw new EventTimeUnreadableError(`value is not valid Avro before ${field}: ${(err as Error).message}`, 'CORRUPT');
     }
@@ -331,7 +335,6 @@ export class LandingPlans {
     return {
       schemaId,
       eventTime,
-      landedValue: (body) => body,
       wrapperSchemaJson: JSON.stringify(rawRecordSchema(writer)),
       maskedFields: [],
     };
