@@ -148,7 +148,9 @@ export class LandingSink {
       this.watermarks = new WatermarkExchange(kafka, settings.groupId, logger);
       await this.watermarks.start(this.producer);
     }
+    // The consumer keeps the service alive; a sink that crashed without stop() must not hold the process.
     this.tickTimer = setInterval(() => void this.tick(), settings.tickMs);
+    this.tickTimer.unref();
     if (this.topics.length === 0) {
       logger.warn('no topics to land');
       return;
