@@ -41,9 +41,18 @@ async function readCommitted(topic: string, fromOffset: string): Promise<string[
   return seen;
 }
 
+/** One committed transaction holding `value` (what the reader must see). */
+async function commitOne(producer: Producer, topic: string, value: string): Promise<void> {
+  const tx = await producer.transaction();
+  await tx.send({ topic, messages: [{ value }] });
+  await tx.commit();
+}
+
 describe('read_committed over overlapping aborted transactions (real broker)', () => {
-  const producers: Producer[] = [];
   let topic: string;
+  /** Two transactional producers of the test's topic. */
+  let first: Producer;
+  let second: Producer;
 
   beforeAll(() => installReadCommittedFilter());
 
@@ -53,30 +62,25 @@ describe('read_committed over overlapping aborted transactions (real broker)', (
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
     await admin.disconnect();
+    [first, second] = await Promise.all([transactional(`${topic}-a`), transactional(`${topic}-b`)]);
   });
 
   afterEach(async () => {
-    await Promise.all(producers.splice(0).map((p) => p.disconnect()));
+    await Promise.all([first, second].map((p) => p.disconnect()));
   });
 
   it('hides both transactions when the later-started one is aborted first', async () => {
-    const [first, second] = await Promise.all([transactional(`${topic}-a`), transactional(`${topic}-b`)]);
-    producers.push(first, second);
     const t1 = await first.transaction();
     await t1.send({ topic, messages: [{ value: 'aborted-first-started' }] });
     const t2 = await second.transaction();
     await t2.send({ topic, messages: [{ value: 'aborted-second-started' }] });
     await t2.abort();
     await t1.abort();
-    const t3 = await second.transaction();
-    await t3.send({ topic, messages: [{ value: 'committed' }] });
-    await t3.commit();
+    await commitOne(second, topic, 'committed');
     expect(await readCommitted(topic, '0')).toEqual(['committed']);
   });
 
   it('hides every transaction begun before the first fetched offset', async () => {
-    const [first, second] = await Promise.all([transactional(`${topic}-a`), transactional(`${topic}-b`)]);
-    producers.push(first, second);
     const t1 = await first.transaction();
     const t2 = await second.transaction();
     await t1.send({ topic, messages: [{ value: 'a0' }] }); // offset 0
@@ -85,9 +89,7 @@ describe('read_committed over overlapping aborted transactions (real broker)', (
     await t2.send({ topic, messages: [{ value: 'b3' }] }); // offset 3
     await t1.abort();
     await t2.abort();
-    const t3 = await first.transaction();
-    await t3.send({ topic, messages: [{ value: 'committed' }] });
-    await t3.commit();
+    await commitOne(first, topic, 'committed');
     // From offset 3 both aborted transactions have begun already: b3 must stay hidden.
     expect(await readCommitted(topic, '3')).toEqual(['committed']);
   });

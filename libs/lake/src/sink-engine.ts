@@ -53,6 +53,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HOUR_MS = 3_600_000;
 /** Segment uploads at once, process-wide: enough to keep S3 busy, few enough to bound the files held. */
 const UPLOAD_CONCURRENCY = 8;
+/** The writers map's key of a topic-partition (NUL cannot occur in a topic name). */
+const writerKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
 /** Uploads one cut has queued or running at once (within the process-wide slots). */
 const CUT_UPLOAD_WORKERS = 4;
 
@@ -245,18 +248,17 @@ export class LandingSink {
   }
 
   private writerFor(topic: string, partition: number): PartitionWriter {
-    const key = `${topic}\u0000${partition}`;
+    const key = writerKey(topic, partition);
     let w = this.writers.get(key);
     if (!w) {
-      w = new PartitionWriter(topic, partition, (writer, from, to) => {
+      const onTransition = (writer: PartitionWriter, from: WriterState, to: WriterState) => {
         const m = this.deps.metrics;
         if (!m) return;
         m.writerTransitions.inc({ from, to });
         m.writerState.set({ topic: writer.topic, partition: String(writer.partition), state: from }, 0);
         m.writerState.set({ topic: writer.topic, partition: String(writer.partition), state: to }, 1);
-      });
-      const writer = w;
-      w.segmentOptions = {
+      };
+      const writer: PartitionWriter = new PartitionWriter(topic, partition, onTransition, {
         blockBytes: this.deps.settings.blockBytes,
         deflateLevel: this.deps.settings.deflateLevel,
         // The second core deflates: the landing loop is this process's only busy JS thread.
@@ -267,7 +269,8 @@ export class LandingSink {
           this.bufferedBytes += delta;
           this.updateGauges();
         },
-      };
+      });
+      w = writer;
       this.deps.metrics?.writerState.set({ topic, partition: String(partition), state: 'IDLE' }, 1);
       this.writers.set(key, w);
     }
@@ -436,7 +439,7 @@ export class LandingSink {
     }
     const hour = this.hourLabel(eventTime);
     const filesBefore = w.segments.size;
-    const segment = w.segmentFor(hour, plan.schemaId, offset, plan.wrapperSchemaJson, plan.maskedFields, w.segmentOptions!);
+    const segment = w.segmentFor(hour, plan.schemaId, offset, plan.wrapperSchemaJson, plan.maskedFields);
     this.openFiles += w.segments.size - filesBefore;
     const before = segment.builder.bufferedBytes;
     segment.builder.append(
@@ -670,7 +673,7 @@ export class LandingSink {
 
   /** Still the partition's current writer (a rebalance replaces the writers of revoked partitions). */
   private owns(w: PartitionWriter): boolean {
-    return this.writers.get(`${w.topic}\u0000${w.partition}`) === w;
+    return this.writers.get(writerKey(w.topic, w.partition)) === w;
   }
 
   private async readMarker(topic: string, partition: number, from: bigint): Promise<CutMarker | undefined> {
@@ -798,7 +801,7 @@ export class LandingSink {
     for (const topic of this.topics) {
       const own = new Map<number, { maxEventTime: number | null; lastRecordAt: number; openHours: string[] }>();
       for (const [partition, p] of this.tracker.ownProgress(topic)) {
-        const w = this.writers.get(`${topic}\u0000${partition}`);
+        const w = this.writers.get(writerKey(topic, partition));
         own.set(partition, { ...p, openHours: w ? [...w.openHours()].sort() : [] });
       }
       await exchange.publish(topic, own, now);

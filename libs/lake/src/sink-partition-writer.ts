@@ -120,8 +120,6 @@ export class PartitionWriter {
   bufferedBytes = 0;
   /** The plan of the previous record (consecutive records mostly share their writer schema). */
   lastPlan?: LandingPlan;
-  /** How this writer's segments are built (set by the engine: block size, deflate level, byte accounting). */
-  segmentOptions?: RawSegmentOptions;
   /** The segment the previous record went to (consecutive records mostly share hour and schema). */
   private lastSegment?: OpenSegment;
 
@@ -129,6 +127,8 @@ export class PartitionWriter {
     readonly topic: string,
     readonly partition: number,
     private readonly onTransition: (writer: PartitionWriter, from: WriterState, to: WriterState) => void,
+    /** How this writer's segments are built: block size, deflate level, byte accounting. */
+    private readonly segmentOptions: RawSegmentOptions,
   ) {}
 
   transition(to: WriterState): void {
@@ -156,7 +156,6 @@ export class PartitionWriter {
     firstOffset: RecordOffset,
     wrapperSchemaJson: string,
     maskedFields: string[],
-    options: RawSegmentOptions,
   ): OpenSegment {
     const last = this.lastSegment;
     if (last !== undefined && last.hour === hour && last.builder.schemaId === schemaId) return last;
@@ -166,7 +165,7 @@ export class PartitionWriter {
       const key = rawSegmentKey(this.topic, hour, this.partition, BigInt(firstOffset));
       open = {
         hour,
-        builder: new RawSegmentBuilder(key, this.topic, this.partition, schemaId, wrapperSchemaJson, options, maskedFields),
+        builder: new RawSegmentBuilder(key, this.topic, this.partition, schemaId, wrapperSchemaJson, this.segmentOptions, maskedFields),
       };
       this.segments.set(groupKey, open);
     }
