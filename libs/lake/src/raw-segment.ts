@@ -62,7 +62,7 @@ export class AvroBytes {
 
   private ensure(extra: number): void {
     if (this.length + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(64, this.buf.length * 2);
     while (size < this.length + extra) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.length);
@@ -204,12 +204,14 @@ export class RawSegmentBuilder {
   /** Sealed blocks in file order (header and data each); a block still compressing off-thread is a gap. */
   private readonly blocks: Buffer[] = [];
   private compressedBytes = 0;
-  /** Off-thread: raw bytes of blocks still compressing, their count, and the first failure. */
+  /** Off-thread: memory held by blocks still compressing, their count, and the first failure. */
   private compressingBytes = 0;
   private compressing = 0;
   private readonly compressingDone: Promise<void>[] = [];
   private compressFailure?: Error;
   private block: AvroBytes;
+  /** Off-thread: the next block's buffer is allocated by the next append, at the last one's grown size. */
+  private nextBlockCapacity: number;
   private blockRows = 0;
   private released = false;
   readonly stats: SegmentStats = {
@@ -232,7 +234,8 @@ export class RawSegmentBuilder {
     private readonly options: RawSegmentOptions,
     private readonly maskedFields: string[] = [],
   ) {
-    this.block = new AvroBytes(Math.min(options.blockBytes, 4096));
+    this.nextBlockCapacity = Math.min(options.blockBytes, 4096);
+    this.block = new AvroBytes(this.nextBlockCapacity);
   }
 
   /**
@@ -240,6 +243,7 @@ export class RawSegmentBuilder {
    * is (`valueBody` from `bodyStart` on: the sink passes the framed value and skips its header).
    */
   append(fields: RawRecordFields, valueBody: Uint8Array, eventTime: number, bodyStart = 0): void {
+    if (this.block.buf.length === 0) this.block = new AvroBytes(this.nextBlockCapacity);
     const start = this.block.length;
     encodeRawPrefix(this.block, fields);
     this.block.writeRaw(valueBody, bodyStart);
@@ -257,9 +261,13 @@ export class RawSegmentBuilder {
     if (this.block.length >= this.options.blockBytes) this.sealBlock();
   }
 
-  /** Bytes this builder holds now (compressed blocks, blocks still compressing, the open block). */
+  /**
+   * Memory this builder holds now: compressed blocks, the buffers of blocks still compressing, and the
+   * open block's buffer at its allocated size (it grows to the block size and keeps that size; counting
+   * only its written bytes let a thousand open files hold up to half a GiB the memory cap never saw).
+   */
   get bufferedBytes(): number {
-    return this.compressedBytes + this.compressingBytes + this.block.length;
+    return this.compressedBytes + this.compressingBytes + this.block.buf.length;
   }
 
   /** Stores block `index` (its row count and compressed data); returns the bytes it adds to the file. */
@@ -287,18 +295,22 @@ export class RawSegmentBuilder {
       return;
     }
     const raw = this.block.view();
-    // The raw bytes belong to the deflate now: the next block goes to a new buffer of the grown size.
-    this.block = new AvroBytes(this.block.buf.length);
+    // The buffer belongs to the deflate now. The next block gets a new one of the grown size when a
+    // record arrives (inside append, where the sink measures growth), so sealing moves what is held
+    // from the open block to the compressing ones and changes no total.
+    const held = this.block.buf.length;
+    this.nextBlockCapacity = held;
+    this.block = new AvroBytes(0);
     this.blocks.length += 2;
     this.compressing++;
-    this.compressingBytes += raw.length;
+    this.compressingBytes += held;
     this.compressingDone.push(
       new Promise<void>((resolve) => {
         deflateRaw(raw, { level }, (err, data) => {
           this.compressing--;
-          this.compressingBytes -= raw.length;
+          this.compressingBytes -= held;
           if (this.released) return resolve();
-          let delta = -raw.length;
+          let delta = -held;
           if (err) this.compressFailure ??= err;
           else delta += this.placeBlock(index, rows, data);
           this.options.onBufferedChange?.(delta);
