@@ -110,6 +110,17 @@ export function containsBytes(type: avro.Type): boolean {
   return type.typeName === 'bytes' || type.typeName === 'fixed';
 }
 
+/** Whether values of this type hold a float or double somewhere (NaN, ±Infinity and -0 need staging as text). */
+export function containsFloatingPoint(type: avro.Type): boolean {
+  if (type instanceof DecimalLogicalType || type instanceof TimestampMillisLogicalType) return false;
+  if (type instanceof avro.types.LogicalType) return containsFloatingPoint(type.underlyingType);
+  if (type instanceof avro.types.RecordType) return type.fields.some((f) => containsFloatingPoint(f.type));
+  if (type instanceof avro.types.ArrayType) return containsFloatingPoint(type.itemsType);
+  if (type instanceof avro.types.MapType) return containsFloatingPoint(type.valuesType);
+  if (type instanceof avro.types.UnwrappedUnionType || type instanceof avro.types.WrappedUnionType) return type.types.some(containsFloatingPoint);
+  return type.typeName === 'float' || type.typeName === 'double';
+}
+
 /** Table/view name of a topic: `orders.order-placed.v1` → `orders_order_placed_v1`. */
 export function tableNameOf(topic: string): string {
   return topic.replace(/[.-]/g, '_');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { AvroSchema } from '@app/codec';
 import type { RawRow, RawSegmentDecoder } from './compaction-input';
-import { LINEAGE_COLUMNS, containsBytes, eventColumns, type EventColumn } from './parquet-columns';
+import { LINEAGE_COLUMNS, containsBytes, containsFloatingPoint, eventColumns, type EventColumn } from './parquet-columns';
 import { ChunkStager, chunkPlanOf, traceIdOf, type ChunkPlan, type PlainRawRecord } from './parquet-writer-chunks';
 
 export { traceIdOf };
@@ -99,10 +99,18 @@ export class CuratedParquetWriter {
     if (!this.columns.some((c) => c.name === options.eventTimeField)) {
       throw new Error(`${reader.name} has no event time field ${options.eventTimeField}`);
     }
-    if (containsBytes(reader.type)) {
-      // JSON.stringify calls Buffer#toJSON before a replacer sees the value: read the holder instead.
-      // Bytes are staged as base64 (top-level columns turn back into BLOB with from_base64).
+    const bytes = containsBytes(reader.type);
+    if (bytes || containsFloatingPoint(reader.type)) {
       this.valueReplacer = function (this: unknown, key: string, value: unknown) {
+        // JSON has no NaN or ±Infinity (JSON.stringify writes null) and writes -0 as 0: such floats
+        // and doubles are staged as text ("NaN", "Infinity", "-Infinity", "-0"), which DuckDB's JSON
+        // reader casts exactly into FLOAT/DOUBLE columns, nested ones too. JSON columns (unions of
+        // several types) keep that text: standard JSON still, but in a union that also has a string
+        // branch and is not wrapped it reads like the string "NaN".
+        if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0) ? value : String(value === 0 ? '-0' : value);
+        if (!bytes) return value;
+        // JSON.stringify calls Buffer#toJSON before a replacer sees the value: read the holder instead.
+        // Bytes are staged as base64 (top-level columns turn back into BLOB with from_base64).
         const raw = (this as Record<string, unknown>)[key];
         return Buffer.isBuffer(raw) ? raw.toString('base64') : value;
       };
