@@ -1,15 +1,17 @@
 /**
  * The landing loop against a fake consumer and an in-memory store, for the failure orders the real
  * broker cannot be made to produce on cue: a commit that fails after a window whose records all went
- * to the DLQ, and a rebalance while a partition backs off. (The e2e tests cover the real stack.)
+ * to the DLQ, a rebalance while a partition backs off, and a replay whose segment keys differ from its
+ * cut marker's. (The e2e tests cover the real stack.)
  */
 import * as avro from 'avsc';
 import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '@app/object-store';
 import { waitFor } from '@app/testing';
 import { landingDefaults, type LandingSettings } from './lake-settings';
+import { rawSegmentKey } from './manifest';
 import { readSegmentHeader } from './raw-segment';
 import { LandingSink } from './sink-engine';
-import { cutMarkerKey } from './sink-partition-writer';
+import { cutMarkerKey, type CutMarker } from './sink-partition-writer';
 
 const schema = {
   type: 'record',
@@ -17,13 +19,15 @@ const schema = {
   fields: [
     { name: 'eventId', type: 'string' },
     { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    // Two hours later: the event-time field an operator switches to between a crash and its replay.
+    { name: 'shippedAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
   ],
 };
 const valueType = avro.Type.forSchema(schema as avro.Schema);
 const HOUR = Date.UTC(2026, 10, 28, 10);
 /** Confluent framing with the given schema id (1 is registered, 2 is unknown). */
 const framed = (i: number, schemaId: number) =>
-  Buffer.concat([Buffer.from([0, 0, 0, 0, schemaId]), valueType.toBuffer({ eventId: `e${i}`, occurredAt: HOUR + i })]);
+  Buffer.concat([Buffer.from([0, 0, 0, 0, schemaId]), valueType.toBuffer({ eventId: `e${i}`, occurredAt: HOUR + i, shippedAt: HOUR + 2 * 3_600_000 + i })]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class MemoryStore {
@@ -59,6 +63,7 @@ function harness(store: MemoryStore, settings: Partial<LandingSettings>, options
   let join: (event: { payload: { memberAssignment: Record<string, number[]> } }) => void = () => undefined;
   let eachBatch: (payload: unknown) => Promise<void> = async () => undefined;
   let commitFailures = options.failCommits ?? 0;
+  let deadLettered = 0;
   const consumer = {
     events: { GROUP_JOIN: 'group-join' },
     on: (_event: string, listener: typeof join) => (join = listener),
@@ -87,10 +92,23 @@ function harness(store: MemoryStore, settings: Partial<LandingSettings>, options
       fetchTopicMetadata: async () => ({ topics: [] }),
       createTopics: async () => true,
     }),
-    producer: () => ({ connect: async () => undefined, disconnect: async () => undefined, send: async () => [] }),
+    producer: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      send: async () => {
+        deadLettered++;
+        return [];
+      },
+    }),
     consumer: () => consumer,
   };
-  const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+  const errors: { message: string; fields?: Record<string, unknown> }[] = [];
+  const silent = {
+    info: () => undefined,
+    warn: () => undefined,
+    error: (message: string, fields?: Record<string, unknown>) => errors.push({ message, fields }),
+    debug: () => undefined,
+  };
   const sink = new LandingSink({
     kafka: kafka as never,
     store: store as unknown as ObjectStore,
@@ -115,6 +133,8 @@ function harness(store: MemoryStore, settings: Partial<LandingSettings>, options
   return {
     sink,
     calls,
+    errors,
+    deadLettered: () => deadLettered,
     assign: (partitions: number[]) => join({ payload: { memberAssignment: { t: partitions } } }),
     batch: ({ from, to, schemaIdOf = () => 1, timestampOf = () => 0 }: Batch) =>
       eachBatch({
@@ -199,5 +219,109 @@ describe('LandingSink failure orders', () => {
     await h.batch({ from: 0, to: 9, timestampOf: () => HOUR });
     await waitFor(() => h.calls.includes('commit 10'), { timeoutMs: 10_000, what: 'the replayed records landed and committed' });
     await h.sink.stop();
+  });
+
+  describe('a replay whose segment keys differ from its cut marker', () => {
+    // A window is cut by its row count (10); its records' occurredAt is in hour 10, their shippedAt in hour 12.
+    const settings: Partial<LandingSettings> = { flushIdleMs: 60_000, tickMs: 60_000, rotateRecords: 10, backoffBaseMs: 20, backoffMaxMs: 20 };
+    const atOccurred = rawSegmentKey('t', '2026-11-28T10', 0, 0n);
+    const atShipped = rawSegmentKey('t', '2026-11-28T12', 0, 0n);
+    const markerKey = cutMarkerKey('t', 0, 0n);
+    const rawKeys = (store: MemoryStore) => [...store.objects.keys()].filter((k) => k.startsWith('raw/')).sort();
+
+    it('uploads nothing and backs off when the event-time field changed after a crash between upload and commit; lands once when it is restored', async () => {
+      const store = new MemoryStore();
+      // Offset 3 has an unknown schema id (DLQ): the window 0–10 lands 10 rows.
+      const window = { from: 0, to: 10, schemaIdOf: (o: number) => (o === 3 ? 2 : 1) };
+      const crashed = harness(store, settings, { crashAt: { point: 'after-upload', cut: 1 } });
+      await crashed.sink.start();
+      crashed.assign([0]);
+      await expect(crashed.batch(window)).rejects.toThrow('killed at after-upload');
+      expect(rawKeys(store)).toEqual([atOccurred]);
+
+      const changed = harness(store, { ...settings, eventTimeFields: { t: 'shippedAt' } });
+      await changed.sink.start();
+      changed.assign([0]);
+      await changed.batch(window);
+      // Uploading hour 12's key would leave records 0–9 in two files.
+      expect(rawKeys(store)).toEqual([atOccurred]);
+      expect(changed.calls).toEqual(['pause 0', 'seek 0']);
+      expect(changed.errors).toHaveLength(1);
+      expect(changed.errors[0].fields).toMatchObject({
+        topic: 't',
+        partition: 0,
+        from: '0',
+        to: '10',
+        marker: markerKey,
+        listedFiles: [atOccurred],
+        replayFiles: [atShipped],
+      });
+      expect(changed.errors[0].fields!.action).toMatch(/restore .*SINK_EVENT_TIME_FIELDS.*delete the marker/);
+      expect(changed.sink.writerStatus()).toMatchObject([{ partition: 0, state: 'BACKING_OFF', refusedMarker: markerKey }]);
+
+      expect(changed.deadLettered()).toBe(1);
+      // After the backoff the same marker is refused again, at its first record (offset 3 is not
+      // dead-lettered again); still nothing uploaded or committed.
+      await waitFor(() => changed.calls.includes('resume 0'), { timeoutMs: 10_000, what: 'the backoff over' });
+      await changed.batch(window);
+      expect(changed.errors).toHaveLength(2);
+      expect(changed.deadLettered()).toBe(1);
+      expect(changed.calls).toEqual(['pause 0', 'seek 0', 'resume 0', 'pause 0', 'seek 0']);
+      expect(rawKeys(store)).toEqual([atOccurred]);
+      await changed.sink.stop();
+
+      const restored = harness(store, settings);
+      await restored.sink.start();
+      restored.assign([0]);
+      await restored.batch(window);
+      expect(restored.calls).toEqual(['commit 11']);
+      expect(restored.errors).toEqual([]);
+      expect(rawKeys(store)).toEqual([atOccurred]);
+      expect(readSegmentHeader(store.objects.get(atOccurred)!)).toMatchObject({ firstOffset: '0', lastOffset: '10', rows: 10 });
+      await restored.sink.stop();
+    });
+
+    it('refuses a marker whose files were never uploaded too (crash before upload), until the operator deletes the marker: then the window is cut afresh', async () => {
+      const store = new MemoryStore();
+      const crashed = harness(store, settings, { crashAt: { point: 'before-upload', cut: 1 } });
+      await crashed.sink.start();
+      crashed.assign([0]);
+      await expect(crashed.batch({ from: 0, to: 9 })).rejects.toThrow('killed at before-upload');
+      expect(rawKeys(store)).toEqual([]);
+      expect((JSON.parse(store.objects.get(markerKey)!.toString()) as CutMarker).files).toEqual([atOccurred]);
+
+      const changed = harness(store, { ...settings, eventTimeFields: { t: 'shippedAt' } });
+      await changed.sink.start();
+      changed.assign([0]);
+      await changed.batch({ from: 0, to: 9 });
+      expect(changed.errors).toHaveLength(1);
+      expect(rawKeys(store)).toEqual([]);
+
+      // The listed file is not in the lake: deleting the marker is safe, and takes effect at the next retry.
+      store.objects.delete(markerKey);
+      await waitFor(() => changed.calls.includes('resume 0'), { timeoutMs: 10_000, what: 'the backoff over' });
+      await changed.batch({ from: 0, to: 9 });
+      expect(changed.calls).toEqual(['pause 0', 'seek 0', 'resume 0', 'commit 10']);
+      expect(rawKeys(store)).toEqual([atShipped]);
+      expect((JSON.parse(store.objects.get(markerKey)!.toString()) as CutMarker).files).toEqual([atShipped]);
+      expect(changed.sink.writerStatus()[0].refusedMarker).toBeUndefined();
+      await changed.sink.stop();
+    });
+
+    it('refuses to upload when another run cut the same window with other files ("window already cut elsewhere", same end)', async () => {
+      const store = new MemoryStore();
+      const h = harness(store, settings);
+      await h.sink.start();
+      h.assign([0]);
+      await h.batch({ from: 0, to: 4 });
+      // Meanwhile a zombie owner with another event-time field cut the same window 0–9.
+      const elsewhere: CutMarker = { topic: 't', partition: 0, from: '0', to: '9', files: [atShipped], reason: 'records', writtenAt: new Date(HOUR).toISOString() };
+      store.objects.set(markerKey, Buffer.from(JSON.stringify(elsewhere)));
+      await h.batch({ from: 5, to: 9 });
+      expect(rawKeys(store)).toEqual([]);
+      expect(h.calls).toEqual(['pause 0', 'seek 0']);
+      expect(h.errors[0].fields).toMatchObject({ from: '0', to: '9', marker: markerKey, listedFiles: [atShipped], replayFiles: [atOccurred] });
+      await h.sink.stop();
+    });
   });
 });

@@ -12,7 +12,7 @@ import { LandingPlans, type LandingPlan } from './sink-schemas';
 import type { SinkMetrics } from './sink-metrics';
 import { WatermarkExchange } from './watermark-exchange';
 import { recordOffset, type RecordOffset } from './raw-segment';
-import { cutMarkerKey, PartitionWriter, TaskSlots, WRITER_STATES, type CutMarker, type WriterState } from './sink-partition-writer';
+import { cutMarkerKey, markerListsFiles, PartitionWriter, TaskSlots, WRITER_STATES, type CutMarker, type RefusedReplay, type WriterState } from './sink-partition-writer';
 
 export interface LandingSinkDeps {
   kafka: Kafka;
@@ -38,6 +38,18 @@ export interface WriterStatus {
   openFiles: number;
   bufferedBytes: number;
   replayingTo?: string;
+  /** The cut marker whose window this partition refuses to replay (its keys differ): needs an operator. */
+  refusedMarker?: string;
+}
+
+/** A replayed window would upload other keys than its cut marker lists: uploading them could land its records twice. */
+export class CutMarkerMismatchError extends Error {
+  constructor(readonly refused: RefusedReplay) {
+    super(
+      `window ${refused.marker.from}..${refused.marker.to} would upload [${refused.replayFiles.join(', ')}], its cut marker ${refused.markerKey} lists [${(refused.marker.files ?? []).join(', ')}]`,
+    );
+    this.name = 'CutMarkerMismatchError';
+  }
 }
 
 function isRetriable(err: unknown): boolean {
@@ -243,6 +255,7 @@ export class LandingSink {
         openFiles: w.segments.size,
         bufferedBytes: w.bufferedBytes,
         replayingTo: w.marker?.to,
+        refusedMarker: w.refusedReplay?.markerKey,
       }))
       .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   }
@@ -389,6 +402,13 @@ export class LandingSink {
           return false;
         }
         w.needsMarkerLookup = false;
+        const refused = w.refusedReplay;
+        if (refused && w.marker && JSON.stringify(w.marker) === JSON.stringify(refused.marker)) {
+          // The same marker, the same records, the same settings: the same refusal, without landing them again.
+          this.refuseReplay(w, refused);
+          return false;
+        }
+        w.refusedReplay = undefined;
         if (w.marker) this.deps.logger.info('replaying a cut window', { topic: w.topic, partition: w.partition, from: w.marker.from, to: w.marker.to });
       }
       w.openWindow(BigInt(offset), timestamp, now);
@@ -561,6 +581,9 @@ export class LandingSink {
     // Each file is built right before its upload (then its blocks are freed), so a window being
     // uploaded is held once; the key, rows and hour are known without building it.
     const files = segments.map((seg) => ({ key: seg.builder.key, builder: seg.builder, hour: seg.hour, rows: seg.builder.stats.rows, bytes: 0 }));
+    const keys = files.map((f) => f.key).sort();
+    // The marker this cut obeys: the one being replayed, or one another run wrote for this same window.
+    let dictating = w.marker;
     // Every window gets its marker, also one whose records all went to the DLQ: should its commit
     // fail, a replay must still end it where it ended (its first record sets the age trigger).
     if (!w.marker) {
@@ -569,7 +592,7 @@ export class LandingSink {
         partition: w.partition,
         from: from.toString(),
         to: to.toString(),
-        files: files.map((f) => f.key).sort(),
+        files: keys,
         reason,
         writtenAt: new Date(this.now()).toISOString(),
       };
@@ -599,7 +622,12 @@ export class LandingSink {
           if (this.owns(w)) this.consumer?.seek({ topic: w.topic, partition: w.partition, offset: from.toString() });
           return false;
         }
+        dictating = existing;
       }
+    }
+    if (dictating && !markerListsFiles(dictating, keys)) {
+      this.refuseReplay(w, { marker: dictating, markerKey: cutMarkerKey(w.topic, w.partition, from), replayFiles: keys });
+      return false;
     }
     if (files.length > 0) {
       // Numbered when it starts: cuts of other partitions run meanwhile.
@@ -667,8 +695,37 @@ export class LandingSink {
     // After a cut an earlier run made, the next window may have been cut by it too.
     w.needsMarkerLookup = dictated;
     w.consecutiveFailures = 0;
+    w.refusedReplay = undefined;
     w.transition('IDLE');
     return true;
+  }
+
+  /**
+   * A replayed window would upload other keys than its cut marker lists (the topic's event-time field or
+   * the code changed between the crash and the restart): uploading them would leave the crashed
+   * run's files next to the replay's, the window's records twice in the hour. Deleting the listed files
+   * instead would lose rows a closed hour's manifest or a compaction may already count, and the sink
+   * cannot tell which listed files the crashed run finished. So, as Connect fails a task rather than
+   * write what it cannot vouch for: upload nothing, commit nothing, and back the partition off (the
+   * usual jittered backoff, capped at `backoffMaxMs`) with an error that says what to do; each retry
+   * reads the marker again, so deleting it takes effect without a restart.
+   */
+  private refuseReplay(w: PartitionWriter, refused: RefusedReplay): void {
+    w.refusedReplay = refused;
+    this.deps.metrics?.replaysRefused.inc({ topic: w.topic, partition: String(w.partition) });
+    this.deps.logger.error('replayed window differs from its cut marker: not uploading, partition backs off', {
+      topic: w.topic,
+      partition: w.partition,
+      from: refused.marker.from,
+      to: refused.marker.to,
+      marker: refused.markerKey,
+      listedFiles: refused.marker.files,
+      replayFiles: refused.replayFiles,
+      action:
+        'restore what changed since the marker was written (SINK_EVENT_TIME_FIELDS for this topic, or the sink version) until this window is committed; ' +
+        'or, only if none of the listed files exist in the lake, delete the marker so the window is cut afresh',
+    });
+    this.backoff(w, BigInt(refused.marker.from), new CutMarkerMismatchError(refused));
   }
 
   /** Still the partition's current writer (a rebalance replaces the writers of revoked partitions). */

@@ -7,6 +7,7 @@ export class SinkMetrics {
   readonly uploads: Counter<'topic' | 'outcome'>;
   readonly cuts: Counter<'topic' | 'reason'>;
   readonly dlq: Counter<'topic' | 'code'>;
+  readonly replaysRefused: Counter<'topic' | 'partition'>;
   readonly openFiles: Gauge;
   readonly bufferedBytes: Gauge;
   readonly writerState: Gauge<'topic' | 'partition' | 'state'>;
@@ -22,6 +23,12 @@ export class SinkMetrics {
     this.uploads = new Counter({ name: 'sink_uploads_total', help: 'Raw segment uploads by outcome (ok, exists = identical replay, failed)', labelNames: ['topic', 'outcome'], registers });
     this.cuts = new Counter({ name: 'sink_cuts_total', help: 'Partition windows flushed and committed, by trigger', labelNames: ['topic', 'reason'], registers });
     this.dlq = new Counter({ name: 'sink_dlq_records_total', help: 'Records sent to <topic>.dlq', labelNames: ['topic', 'code'], registers });
+    this.replaysRefused = new Counter({
+      name: 'sink_replays_refused_total',
+      help: 'Replayed windows not uploaded because their file keys differ from their cut marker (the partition backs off until an operator acts)',
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
     this.openFiles = new Gauge({ name: 'sink_open_files', help: 'Raw segments open in memory', registers });
     this.bufferedBytes = new Gauge({ name: 'sink_buffered_bytes', help: 'Bytes held by open raw segments', registers });
     this.writerState = new Gauge({ name: 'sink_writer_state', help: '1 for the current state of each topic-partition writer', labelNames: ['topic', 'partition', 'state'], registers });

@@ -77,6 +77,26 @@ export interface CutMarker {
   writtenAt: string;
 }
 
+/** A replayed window whose segment keys differ from those its cut marker lists (see `LandingSink.refuseReplay`). */
+export interface RefusedReplay {
+  marker: CutMarker;
+  markerKey: string;
+  /** The keys this replay would have uploaded (sorted). */
+  replayFiles: string[];
+}
+
+/**
+ * The keys a cut is about to upload are the ones `marker` lists (as sets). Only the keys: a window whose
+ * marked last record was compacted away ends earlier than `to`, yet lands the same files.
+ */
+export function markerListsFiles(marker: CutMarker, files: readonly string[]): boolean {
+  // A marker without a file list cannot vouch for any set of keys.
+  if (!Array.isArray(marker.files)) return false;
+  const listed = new Set(marker.files);
+  const replayed = new Set(files);
+  return listed.size === replayed.size && [...replayed].every((key) => listed.has(key));
+}
+
 /** `_sink/cuts/<topic>/<topic>+<partition>+<from, 20 digits>.json` (outside raw/ and curated/). */
 export function cutMarkerKey(topic: string, partition: number, from: bigint | string): string {
   return `_sink/cuts/${topic}/${topic}+${partition}+${String(from).padStart(20, '0')}.json`;
@@ -114,6 +134,12 @@ export class PartitionWriter {
   /** The next window may have been cut by an earlier run (first window after assignment or failure). */
   needsMarkerLookup = true;
   consecutiveFailures = 0;
+  /**
+   * Set while this partition's replay is refused: the window's file keys differ from its marker's
+   * `files`. Settings and records cannot change within a process, so a replay of the same marker is
+   * refused again without re-reading (or re-dead-lettering) the window's records.
+   */
+  refusedReplay?: RefusedReplay;
   resumeTimer?: NodeJS.Timeout;
   /** Fires the idle flush `flushIdleMs` after the last batch. */
   idleTimer?: NodeJS.Timeout;
