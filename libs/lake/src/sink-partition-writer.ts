@@ -11,8 +11,8 @@ import type { LandingPlan } from './sink-schemas';
  *     └──────── backoff over, partition resumed ◄────────────── BACKING_OFF ◄───┴──────────────┘
  *
  * Any state goes to IDLE when the group rebalances (the window is dropped; Kafka replays it from the
- * committed offset). BACKING_OFF: the store or registry is unavailable; the partition is paused and
- * will replay its window from the start.
+ * committed offset). BACKING_OFF: the store or registry is unavailable, or a replay's segment keys
+ * differ from its cut marker's; the partition is paused and will replay its window from the start.
  */
 export const WRITER_STATES = ['IDLE', 'RECOVERING', 'WRITING', 'UPLOADING', 'COMMITTING', 'BACKING_OFF'] as const;
 export type WriterState = (typeof WRITER_STATES)[number];
