@@ -5,6 +5,8 @@
 // group join (ConsumerPerformance's fetch.* columns exclude the group join; the sink counts from its
 // group join to its last commit, so its first fetch and its final flush and upload are inside). After every
 // sink round every landed segment is read back (avsc) and each (partition, offset) must be there once.
+// Each round also runs kafkajs alone on the same topic (the sink's consumer settings, records counted and
+// dropped): the ceiling the mandated client sets, so the gap splits into the client's share and landing's.
 // Then peak RSS of the built service (dist/apps/s3-sink/main.js) landing events spread over 3 hours
 // and over 200 hours, with the open-file cap and without it.
 //   BENCH_SINK_RECORDS (200000), BENCH_SINK_ROUNDS (5), BENCH_SINK_RSS_RECORDS (200000),
@@ -177,6 +179,41 @@ async function sinkRound(kafka: Kafka, topic: string, count: number, bytes: numb
   return { mbPerSec: bytes / 1_048_576 / seconds, recPerSec: count / seconds, cpuShare, readSeconds, tailSeconds: seconds - readSeconds, fromFirstRecord, ...landed };
 }
 
+/**
+ * kafkajs alone on the same topic, with the sink's consumer settings, doing nothing with the records
+ * but counting them: how much of the gap to ConsumerPerformance is the client library (the brief
+ * mandates kafkajs) and how much is landing. Timed like the sink: group join → last record.
+ */
+async function kafkajsAloneRound(kafka: Kafka, topic: string, count: number, bytes: number) {
+  const consumer = kafka.consumer({ groupId: uniqueName('bench-kafkajs'), maxWaitTimeInMs: 500, maxBytesPerPartition: 4 * 1024 * 1024, allowAutoTopicCreation: false });
+  let joinedAt = 0;
+  let lastRecordAt = 0;
+  let seen = 0;
+  let valueBytes = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joinedAt ||= Date.now()));
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        for (const m of batch.messages) valueBytes += m.value?.length ?? 0;
+        seen += batch.messages.length;
+        resolveOffset(batch.lastOffset());
+        if (seen >= count) {
+          lastRecordAt = Date.now();
+          resolve();
+        }
+      },
+    });
+  });
+  await done;
+  await consumer.disconnect();
+  if (valueBytes === 0) throw new Error('kafkajs read no values');
+  return { mbPerSec: bytes / 1_048_576 / ((lastRecordAt - joinedAt) / 1000) };
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -239,22 +276,27 @@ async function main(): Promise<void> {
   console.log(`landing benchmark: ${fmt(RECORDS)} OrderPlaced records (${fmt(bytes / 1_048_576, 1)} MiB keys+values), ` +
     `${PARTITIONS} partitions, event times over 3 hours; lake ${lakeBase}; ${cpus().length} CPUs, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   const ratios: number[] = [];
+  const aloneRatios: number[] = [];
   const rows: string[] = [];
   for (let round = 1; round <= ROUNDS && process.env.BENCH_SINK_RSS_RUNS === undefined; round++) {
     const sinkFirst = round % 2 === 0;
     const perf = !sinkFirst ? consumerPerformance(topic, RECORDS) : undefined;
     const sink = await sinkRound(kafka, topic, RECORDS, bytes, round);
     const perfResult = perf ?? consumerPerformance(topic, RECORDS);
+    const alone = await kafkajsAloneRound(kafka, topic, RECORDS, bytes);
     const ratio = sink.mbPerSec / perfResult.mbPerSec;
+    aloneRatios.push(alone.mbPerSec / perfResult.mbPerSec);
     ratios.push(ratio);
-    rows.push(`| ${round} | ${fmt(sink.mbPerSec, 1)} | ${fmt(sink.recPerSec)} | ${fmt(perfResult.mbPerSec, 1)} | ${fmt(perfResult.recPerSec)} | ${fmt(ratio, 3)} | ${sink.files} | ${fmt(sink.cpuShare * 100)} % | ${fmt(sink.readSeconds, 2)} + ${fmt(sink.tailSeconds, 2)} | ${fmt(sink.fromFirstRecord, 1)} |`);
+    rows.push(`| ${round} | ${fmt(sink.mbPerSec, 1)} | ${fmt(sink.recPerSec)} | ${fmt(perfResult.mbPerSec, 1)} | ${fmt(perfResult.recPerSec)} | ${fmt(ratio, 3)} | ${sink.files} | ${fmt(sink.cpuShare * 100)} % | ${fmt(sink.readSeconds, 2)} + ${fmt(sink.tailSeconds, 2)} | ${fmt(sink.fromFirstRecord, 1)} | ${fmt(alone.mbPerSec, 1)} | ${fmt(alone.mbPerSec / perfResult.mbPerSec, 3)} |`);
     console.log(rows[rows.length - 1]);
   }
   const q = ratios.length > 0 ? quantiles(ratios) : { min: NaN, median: NaN, max: NaN };
-  console.log('\n| round | sink MB/s | sink records/s | ConsumerPerformance MB/s | ConsumerPerformance records/s | ratio | segments (all verified) | sink process CPU | sink s: join to last record + after it | sink MB/s from its first record (older measure) |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('\n| round | sink MB/s | sink records/s | ConsumerPerformance MB/s | ConsumerPerformance records/s | ratio | segments (all verified) | sink process CPU | sink s: join to last record + after it | sink MB/s from its first record (older measure) | kafkajs alone MB/s | kafkajs alone ÷ ConsumerPerformance |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
   console.log(`\nsink ÷ ConsumerPerformance (MB/s): median ${fmt(q.median, 3)}, min ${fmt(q.min, 3)}, max ${fmt(q.max, 3)} over ${ROUNDS} paired rounds`);
+  const qa = aloneRatios.length > 0 ? quantiles(aloneRatios) : { min: NaN, median: NaN, max: NaN };
+  console.log(`kafkajs alone (no landing) ÷ ConsumerPerformance (MB/s): median ${fmt(qa.median, 3)}, min ${fmt(qa.min, 3)}, max ${fmt(qa.max, 3)}: the client library's share of the gap`);
 
   if (process.env.BENCH_SINK_RSS === 'skip') return;
   if (!existsSync(join(ROOT, 'dist/apps/s3-sink/main.js')) || process.env.BENCH_SINK_BUILD !== 'skip') {
