@@ -33,9 +33,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 class MemoryStore {
   readonly objects = new Map<string, Buffer>();
   failing = false;
+  /** Writes fail, reads work: a window is rebuilt each time, and its cut fails. */
+  failingWrites = false;
   readonly url = 'mem://';
   async put(key: string, body: Buffer, options?: { ifNoneMatch?: boolean }): Promise<object> {
-    if (this.failing) throw new Error('S3 down');
+    if (this.failing || this.failingWrites) throw new Error('S3 down');
     if (options?.ifNoneMatch && this.objects.has(key)) throw new ObjectExistsError(key);
     this.objects.set(key, body);
     return {};
@@ -219,6 +221,26 @@ describe('LandingSink failure orders', () => {
     await h.batch({ from: 0, to: 9, timestampOf: () => HOUR });
     await waitFor(() => h.calls.includes('commit 10'), { timeoutMs: 10_000, what: 'the replayed records landed and committed' });
     await h.sink.stop();
+  });
+
+  it('sends an unlandable record to the DLQ once while its window is rebuilt and its cut fails again and again', async () => {
+    const store = new MemoryStore();
+    store.failingWrites = true;
+    const h = harness(store, { flushIdleMs: 30, tickMs: 50, backoffBaseMs: 50, backoffMaxMs: 50 });
+    await h.sink.start();
+    h.assign([0]);
+    // Offset 4 carries an unknown schema id: it goes to the DLQ, the others land in one window.
+    const window = { from: 0, to: 9, timestampOf: () => HOUR, schemaIdOf: (o: number) => (o === 4 ? 2 : 1) };
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await h.batch(window);
+      await waitFor(() => h.calls.filter((c) => c === 'pause 0').length === attempt, { timeoutMs: 10_000, what: `attempt ${attempt}: the idle cut's writes failing` });
+      await waitFor(() => h.calls.filter((c) => c === 'resume 0').length === attempt, { timeoutMs: 10_000, what: `attempt ${attempt}: the partition resumed` });
+    }
+    store.failingWrites = false;
+    await h.batch(window);
+    await waitFor(() => h.calls.includes('commit 10'), { timeoutMs: 10_000, what: 'the window landed and committed once writes work' });
+    await h.sink.stop();
+    expect(h.deadLettered()).toBe(1);
   });
 
   describe('a replay whose segment keys differ from its cut marker', () => {

@@ -483,11 +483,14 @@ export class LandingSink {
       this.backoff(w, w.windowStart!, err);
       return false;
     }
-    try {
-      await this.deadLetter(w, message, err);
-    } catch (dlqErr) {
-      this.backoff(w, w.windowStart!, dlqErr);
-      return false;
+    if (w.deadLetteredThrough === undefined || offset > w.deadLetteredThrough) {
+      try {
+        await this.deadLetter(w, message, err);
+      } catch (dlqErr) {
+        this.backoff(w, w.windowStart!, dlqErr);
+        return false;
+      }
+      w.deadLetteredThrough = offset;
     }
     w.lastOffset = offset;
     w.lastRecordAt = now;

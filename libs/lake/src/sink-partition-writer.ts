@@ -135,6 +135,13 @@ export class PartitionWriter {
   needsMarkerLookup = true;
   consecutiveFailures = 0;
   /**
+   * The newest offset this process sent to the DLQ for this partition. A window rebuilt after a back-off
+   * (S3 down, a failed commit) meets its unlandable records again; they are in the DLQ already (the send
+   * was acknowledged), so they are not sent again. After a crash or a rebalance the new owner may send
+   * them once more: the DLQ is at least once, the lake exactly once.
+   */
+  deadLetteredThrough?: RecordOffset;
+  /**
    * Set while this partition's replay is refused: the window's file keys differ from its marker's
    * `files`. Settings and records cannot change within a process, so a replay of the same marker is
    * refused again without re-reading (or re-dead-lettering) the window's records.
