@@ -8,7 +8,7 @@ import * as avro from 'avsc';
 import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '@app/object-store';
 import { waitFor } from '@app/testing';
 import { landingDefaults, type LandingSettings } from './lake-settings';
-import { rawSegmentKey } from './manifest';
+import { rawManifestKey, rawSegmentKey } from './manifest';
 import { readSegmentHeader } from './raw-segment';
 import { LandingSink } from './sink-engine';
 import { cutMarkerKey, type CutMarker } from './sink-partition-writer';
@@ -26,8 +26,8 @@ const schema = {
 const valueType = avro.Type.forSchema(schema as avro.Schema);
 const HOUR = Date.UTC(2026, 10, 28, 10);
 /** Confluent framing with the given schema id (1 is registered, 2 is unknown). */
-const framed = (i: number, schemaId: number) =>
-  Buffer.concat([Buffer.from([0, 0, 0, 0, schemaId]), valueType.toBuffer({ eventId: `e${i}`, occurredAt: HOUR + i, shippedAt: HOUR + 2 * 3_600_000 + i })]);
+const framed = (i: number, schemaId: number, occurredAt = HOUR + i) =>
+  Buffer.concat([Buffer.from([0, 0, 0, 0, schemaId]), valueType.toBuffer({ eventId: `e${i}`, occurredAt, shippedAt: HOUR + 2 * 3_600_000 + i })]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class MemoryStore {
@@ -57,7 +57,7 @@ class MemoryStore {
   async delete() {}
 }
 
-type Batch = { from: number; to: number; schemaIdOf?: (offset: number) => number; timestampOf?: (offset: number) => number };
+type Batch = { from: number; to: number; schemaIdOf?: (offset: number) => number; timestampOf?: (offset: number) => number; occurredAtOf?: (offset: number) => number };
 
 /** A consumer whose batches the test hands in, recording pause/resume/seek/commit. */
 function harness(store: MemoryStore, settings: Partial<LandingSettings>, options: { failCommits?: number; crashAt?: LandingSettings['crashAt'] } = {}) {
@@ -138,7 +138,7 @@ function harness(store: MemoryStore, settings: Partial<LandingSettings>, options
     errors,
     deadLettered: () => deadLettered,
     assign: (partitions: number[]) => join({ payload: { memberAssignment: { t: partitions } } }),
-    batch: ({ from, to, schemaIdOf = () => 1, timestampOf = () => 0 }: Batch) =>
+    batch: ({ from, to, schemaIdOf = () => 1, timestampOf = () => 0, occurredAtOf = (o) => HOUR + o }: Batch) =>
       eachBatch({
         batch: {
           topic: 't',
@@ -147,7 +147,7 @@ function harness(store: MemoryStore, settings: Partial<LandingSettings>, options
             offset: String(from + i),
             timestamp: String(timestampOf(from + i)),
             key: null,
-            value: framed(from + i, schemaIdOf(from + i)),
+            value: framed(from + i, schemaIdOf(from + i), occurredAtOf(from + i)),
             headers: {},
           })),
           offsetLag: () => '0',
@@ -241,6 +241,33 @@ describe('LandingSink failure orders', () => {
     await waitFor(() => h.calls.includes('commit 10'), { timeoutMs: 10_000, what: 'the window landed and committed once writes work' });
     await h.sink.stop();
     expect(h.deadLettered()).toBe(1);
+  });
+
+  it('does not close an hour whose records a failed cut dropped until their replay has read them again', async () => {
+    const store = new MemoryStore();
+    // Windows are cut every 5 records; the watermark alone (lateness 0) closes hours.
+    const h = harness(store, { flushIdleMs: 60_000, tickMs: 20, rotateRecords: 5, allowedLatenessMs: 0, idleCloseMs: 3_600_000, backoffBaseMs: 50, backoffMaxMs: 50 });
+    await h.sink.start();
+    h.assign([0]);
+    const manifest = rawManifestKey('t', '2026-11-28T10');
+    // Offsets 0–4 (hour 10) land. Offsets 5–8 are in hour 10 too, offset 9 in hour 12: the watermark
+    // passes hour 10's end, but their cut fails.
+    await h.batch({ from: 0, to: 4 });
+    await waitFor(() => h.calls.includes('commit 5'), { timeoutMs: 10_000, what: 'the first window landed' });
+    store.failingWrites = true;
+    const failing = { from: 5, to: 9, occurredAtOf: (o: number) => (o < 9 ? HOUR + o : HOUR + 2 * 3_600_000) };
+    await h.batch(failing);
+    await waitFor(() => h.calls.includes('pause 0'), { timeoutMs: 10_000, what: "the second window's cut failing: pause, rewind" });
+    store.failingWrites = false;
+    await waitFor(() => h.calls.includes('resume 0'), { timeoutMs: 10_000, what: 'the partition resumed' });
+    // Resumed, its records not read again yet: ticks run, and hour 10 must not close on offsets 0–4 alone.
+    for (let ticks = 0; ticks < 10; ticks++) await sleep(20);
+    expect(store.objects.has(manifest)).toBe(false);
+    await h.batch(failing);
+    await waitFor(() => store.objects.has(manifest), { timeoutMs: 10_000, what: 'hour 10 closed after the replay' });
+    await h.sink.stop();
+    const closed = JSON.parse(store.objects.get(manifest)!.toString()) as { rows: number; generation: number };
+    expect(closed).toMatchObject({ rows: 9, generation: 1 });
   });
 
   describe('a replay whose segment keys differ from its cut marker', () => {

@@ -314,6 +314,7 @@ export class LandingSink {
       const keep = assigned.get(w.topic)?.has(w.partition) ?? false;
       if (!keep) this.writers.delete(key);
       void w.lock.run(async () => {
+        if (keep) w.holdForReplay();
         this.dropWindow(w);
         w.needsMarkerLookup = true;
         if (w.state !== 'BACKING_OFF') w.transition('IDLE');
@@ -472,6 +473,7 @@ export class LandingSink {
     w.bufferedBytes += grown;
     this.bufferedBytes += grown;
     w.lastOffset = offset;
+    if (w.replayThrough !== undefined) w.replayed(offset);
     w.lastRecordAt = now;
     this.tracker.observe(w.topic, w.partition, eventTime, now);
     return this.afterRecord(w, offset, timestamp, segment.builder.stats);
@@ -493,6 +495,7 @@ export class LandingSink {
       w.deadLetteredThrough = offset;
     }
     w.lastOffset = offset;
+    if (w.replayThrough !== undefined) w.replayed(offset);
     w.lastRecordAt = now;
     return this.afterRecord(w, offset, Number(message.timestamp));
   }
@@ -619,6 +622,7 @@ export class LandingSink {
         }
         if (existing && existing.to !== marker.to) {
           logger.warn('window already cut elsewhere; replaying it to that cut', { topic: w.topic, partition: w.partition, from: marker.from, to: existing.to });
+          w.holdForReplay();
           this.dropWindow(w);
           w.needsMarkerLookup = true;
           w.transition('IDLE');
@@ -752,6 +756,7 @@ export class LandingSink {
    */
   private backoff(w: PartitionWriter, rewindTo: bigint, err: unknown): void {
     const s = this.deps.settings;
+    w.holdForReplay();
     this.dropWindow(w);
     w.needsMarkerLookup = true;
     if (!this.owns(w)) {
@@ -895,6 +900,8 @@ export class LandingSink {
         if (w.topic !== due.topic) continue;
         const cutDone = await w.lock.run(async () => {
           if (!w.openHours().has(due.hour)) return true;
+          // Records of this hour were dropped unlanded (a failed cut, a rebalance): wait for their replay.
+          if (w.holdsForReplay(due.hour)) return false;
           return !w.marker && w.state === 'WRITING' && (await this.cut(w, 'hour-close'));
         });
         if (!cutDone) ready = false;

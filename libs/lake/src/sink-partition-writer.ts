@@ -206,9 +206,39 @@ export class PartitionWriter {
     return open;
   }
 
-  /** Hours with an open segment. */
+  /**
+   * Hours of windows dropped before they landed (a failed cut, a rebalance) and the last offset they
+   * had read: until the replay reads that offset again, those hours count as open, so neither this
+   * instance nor a peer closes them without the dropped records (which would close an incomplete hour
+   * and re-close it when they land).
+   */
+  private readonly replayHours = new Set<string>();
+  replayThrough?: RecordOffset;
+
+  /** The window is about to be dropped and read again from its first record: hold its hours. */
+  holdForReplay(): void {
+    if (this.lastOffset === undefined) return;
+    for (const open of this.segments.values()) this.replayHours.add(open.hour);
+    if (this.replayThrough === undefined || this.lastOffset > this.replayThrough) this.replayThrough = this.lastOffset;
+  }
+
+  /** The replay read `offset` (call while {@link replayThrough} is set): past it, the hours are free. */
+  replayed(offset: RecordOffset): void {
+    if (offset < this.replayThrough!) return;
+    this.replayThrough = undefined;
+    this.replayHours.clear();
+  }
+
+  /** An hour a dropped window held records of, not read again yet. */
+  holdsForReplay(hour: string): boolean {
+    return this.replayHours.has(hour);
+  }
+
+  /** Hours with an open segment, or held for a replay. */
   openHours(): Set<string> {
-    return new Set([...this.segments.values()].map((s) => s.hour));
+    const hours = new Set(this.replayHours);
+    for (const open of this.segments.values()) hours.add(open.hour);
+    return hours;
   }
 
   /** Drops the window (after a cut, a failure or a rebalance); returns the bytes it held. */
