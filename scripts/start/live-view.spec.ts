@@ -53,6 +53,32 @@ describe('live view', () => {
   });
 });
 
+describe('live view: before the traffic starts', () => {
+  const base = {
+    services: [
+      { name: 'order-service', port: 3000, state: 'starting', logFile: 'o.log' },
+      { name: 'clickstream-collector', port: 3004, state: 'starting', logFile: 'c.log' },
+    ],
+    metrics: { dlqRecords: 0, recordsIn: 0, recordsOut: 0, lake: { recordsLanded: 0, filesUploaded: 0, hoursClosed: 0, hoursCompacted: 0 } },
+    startedAt: Date.now(),
+    color: false,
+  };
+
+  it('says the generator is coming while the services start, and off only with --no-traffic', () => {
+    const pending = renderView({ ...base, trafficPending: true }).join('\n');
+    expect(pending).toContain('starts once every service is ready');
+    expect(pending).not.toContain('--no-traffic');
+    expect(renderView(base).join('\n')).toContain('traffic generator off (--no-traffic)');
+  });
+
+  it('aligns the ports of services with long names', () => {
+    const lines = renderView(base);
+    const columns = lines.filter((l) => l.includes(' :300')).map((l) => l.indexOf(' :300'));
+    expect(columns).toHaveLength(2);
+    expect(new Set(columns).size).toBe(1);
+  });
+});
+
 describe('live view: clickstream', () => {
   const scrape = [
     '# TYPE clickstream_events_total counter',

@@ -128,6 +128,8 @@ function ms(value: number | undefined): string {
 export function renderView(input: {
   services: ServiceRow[];
   traffic?: TrafficStats;
+  /** The generator will run (no --no-traffic) but has not started: it waits for the services. */
+  trafficPending?: boolean;
   metrics: MetricsSnapshot;
   startedAt: number;
   message?: string;
@@ -138,7 +140,8 @@ export function renderView(input: {
   const uptime = Math.round((Date.now() - input.startedAt) / 1000);
   const lines = [b(`SecureCart Pipeline — local run, up ${uptime}s`) + d('   (Ctrl-C stops the services; the stack keeps running)'), ''];
   lines.push(b('services'));
-  for (const s of input.services) lines.push(`  ${s.name.padEnd(18)} :${s.port}  ${s.state.padEnd(10)} ${d(`log ${s.logFile}`)}`);
+  const nameWidth = Math.max(18, ...input.services.map((s) => s.name.length));
+  for (const s of input.services) lines.push(`  ${s.name.padEnd(nameWidth)} :${s.port}  ${s.state.padEnd(10)} ${d(`log ${s.logFile}`)}`);
   lines.push('');
   const t = input.traffic;
   if (t) {
@@ -152,6 +155,8 @@ export function renderView(input: {
     lines.push(`  reasons (rejected, cancelled): ${reasons || '—'}`);
     lines.push(`  throughput ${(t.finalTimes.length / 10).toFixed(1)} final states/s (last 10 s)   POST→final p50 ${ms(percentile(t.latencies, 50))}  p99 ${ms(percentile(t.latencies, 99))}   finals ${finals}`);
     lines.push(`  client errors ${t.httpErrors}${t.lastError ? d(`  last: ${t.lastError}`) : ''}`);
+  } else if (input.trafficPending) {
+    lines.push(b('orders') + d('  the demo traffic generator starts once every service is ready'));
   } else {
     lines.push(b('orders') + d('  traffic generator off (--no-traffic): POST http://127.0.0.1:3000/orders yourself'));
   }

@@ -205,7 +205,7 @@ async function main(): Promise<void> {
   let shuttingDown = false;
 
   const draw = () => {
-    const lines = renderView({ services: supervisor.rows, traffic: traffic?.stats, metrics, startedAt, message, color: tty });
+    const lines = renderView({ services: supervisor.rows, traffic: traffic?.stats, trafficPending: flags.traffic && !traffic, metrics, startedAt, message, color: tty });
     if (tty) process.stdout.write('\x1b[H\x1b[2J' + lines.join('\n') + '\n');
   };
   // Without a terminal (CI, pipes) a summary line every 10 s instead of redrawing.
