@@ -172,14 +172,17 @@ class Supervisor {
     return { ...snapshot, perSecond: seconds > 0 ? Math.max(0, snapshot.published - oldest.published) / seconds : 0 };
   }
 
-  async stopAll(): Promise<void> {
+  /** SIGTERM to every running service; a service still running after the grace period is killed. Returns their names. */
+  async stopAll(): Promise<string[]> {
     this.stopping = true;
-    const running = [...this.children.values()].filter((c) => c.exitCode === null && c.signalCode === null);
+    const killed: string[] = [];
+    const running = [...this.children.entries()].filter(([, c]) => c.exitCode === null && c.signalCode === null);
     await Promise.all(
       running.map(
-        (child) =>
+        ([name, child]) =>
           new Promise<void>((resolve) => {
             const timer = setTimeout(() => {
+              killed.push(name);
               child.kill('SIGKILL');
               resolve();
             }, STOP_GRACE_MS);
@@ -191,6 +194,7 @@ class Supervisor {
           }),
       ),
     );
+    return killed;
   }
 }
 
@@ -224,8 +228,16 @@ async function main(): Promise<void> {
     message = 'stopping: traffic, then each service (SIGTERM)…';
     draw();
     await traffic?.stop();
-    await supervisor.stopAll();
+    const killed = await supervisor.stopAll();
+    message = killed.length > 0 ? `killed after ${STOP_GRACE_MS / 1000} s without stopping: ${killed.join(', ')}` : undefined;
     draw();
+    if (killed.length > 0) {
+      // Nothing is lost (offsets are committed only after output is durable), but say what it means.
+      process.stdout.write(
+        `${killed.join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s and ${killed.length === 1 ? 'was' : 'were'} killed: ` +
+          'what they had not committed is processed again on the next start (the s3-sink lands it then).\n',
+      );
+    }
     process.stdout.write(code === 0 ? 'stopped. The stack keeps running: npm run stack:down stops it.\n' : '');
     process.exit(code);
   };

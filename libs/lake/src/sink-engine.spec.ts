@@ -8,7 +8,7 @@ import * as avro from 'avsc';
 import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '@app/object-store';
 import { waitFor } from '@app/testing';
 import { landingDefaults, type LandingSettings } from './lake-settings';
-import { rawManifestKey, rawSegmentKey } from './manifest';
+import { rawHourPrefix, rawManifestKey, rawSegmentKey } from './manifest';
 import { readSegmentHeader } from './raw-segment';
 import { LandingSink } from './sink-engine';
 import { cutMarkerKey, type CutMarker } from './sink-partition-writer';
@@ -48,7 +48,12 @@ class MemoryStore {
     if (!body) throw new ObjectNotFoundError(key);
     return body;
   }
+  /** Delay of each listing (an hour close lists its folder). */
+  listDelayMs = 0;
+  readonly listed: string[] = [];
   async list(prefix: string) {
+    this.listed.push(prefix);
+    if (this.listDelayMs > 0) await sleep(this.listDelayMs);
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ key, size: 0 }));
   }
   async head() {
@@ -105,8 +110,9 @@ function harness(store: MemoryStore, settings: Partial<LandingSettings>, options
     consumer: () => consumer,
   };
   const errors: { message: string; fields?: Record<string, unknown> }[] = [];
+  const infos: { message: string; fields?: Record<string, unknown> }[] = [];
   const silent = {
-    info: () => undefined,
+    info: (message: string, fields?: Record<string, unknown>) => infos.push({ message, fields }),
     warn: () => undefined,
     error: (message: string, fields?: Record<string, unknown>) => errors.push({ message, fields }),
     debug: () => undefined,
@@ -136,6 +142,7 @@ function harness(store: MemoryStore, settings: Partial<LandingSettings>, options
     sink,
     calls,
     errors,
+    infos,
     deadLettered: () => deadLettered,
     assign: (partitions: number[]) => join({ payload: { memberAssignment: { t: partitions } } }),
     batch: ({ from, to, schemaIdOf = () => 1, timestampOf = () => 0, occurredAtOf = (o) => HOUR + o }: Batch) =>
@@ -268,6 +275,23 @@ describe('LandingSink failure orders', () => {
     await h.sink.stop();
     const closed = JSON.parse(store.objects.get(manifest)!.toString()) as { rows: number; generation: number };
     expect(closed).toMatchObject({ rows: 9, generation: 1 });
+  });
+
+  it('stops without waiting for hour closes not started yet (the next start finds those hours in raw/)', async () => {
+    const store = new MemoryStore();
+    store.listDelayMs = 300; // each hour close lists its folder first
+    const h = harness(store, { flushIdleMs: 60_000, tickMs: 20, rotateRecords: 5, allowedLatenessMs: 0, idleCloseMs: 3_600_000 });
+    await h.sink.start();
+    h.assign([0]);
+    // Five records in each of hours 10, 11 and 12, then one in hour 14: hours 10–12 are due at once.
+    await h.batch({ from: 0, to: 15, occurredAtOf: (o) => HOUR + Math.min(4, Math.floor(o / 5)) * 3_600_000 + o });
+    await waitFor(() => store.listed.includes(rawHourPrefix('t', '2026-11-28T10')), { timeoutMs: 10_000, what: "hour 10's close listing its folder, 11 and 12 queued" });
+    await h.sink.stop();
+    const stopping = h.infos.find((i) => i.message === 'stopping: flushing open windows');
+    expect(stopping?.fields?.hourClosesLeftForNextStart).toBeGreaterThanOrEqual(1);
+    const manifests = ['10', '11', '12'].filter((hh) => store.objects.has(rawManifestKey('t', `2026-11-28T${hh}`)));
+    expect(manifests.length).toBeLessThan(3);
+    expect(h.infos.some((i) => i.message === 'stopped')).toBe(true);
   });
 
   describe('a replay whose segment keys differ from its cut marker', () => {

@@ -199,6 +199,12 @@ export class LandingSink {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const stoppingAt = this.now();
+    // Hour closes not started yet are left to the next start, whose scan of raw/ finds every hour landed
+    // but not closed: a sink catching up may have dozens queued, and a shutdown must not wait for them.
+    const closesLeft = this.closeQueue.splice(0).length;
+    const windows = [...this.writers.values()].filter((w) => w.state === 'WRITING' && w.windowOpen && !w.marker).length;
+    this.deps.logger.info('stopping: flushing open windows', { windows, hourClosesLeftForNextStart: closesLeft });
     clearInterval(this.tickTimer);
     for (const w of this.writers.values()) {
       clearTimeout(w.resumeTimer);
@@ -220,6 +226,7 @@ export class LandingSink {
     await this.closing;
     await this.watermarks?.stop();
     await this.producer?.disconnect();
+    this.deps.logger.info('stopped', { seconds: (this.now() - stoppingAt) / 1000 });
   }
 
   /** Wall-clock progress (benchmarks): first group join, first and last record read, last commit, rows committed in segments. */
