@@ -23,7 +23,7 @@ import { createSchemaRegistry, RegistryCodec } from '@app/codec';
 import { loadConfig } from '@app/config';
 import { exampleEvents, topics, type OrderPlaced } from '@app/contracts';
 import { createKafkaClient } from '@app/kafka';
-import { LandingSink, loadLandingSettings, parseRawSegmentKey, readSegmentHeader, readSegmentRows } from '@app/lake';
+import { LandingSink, landingFetch, loadLandingSettings, parseRawSegmentKey, readSegmentHeader, readSegmentRows } from '@app/lake';
 import { createLogger } from '@app/logging';
 import { createObjectStore, type ObjectStore } from '@app/object-store';
 import { uniqueName } from '@app/testing';
@@ -185,7 +185,8 @@ async function sinkRound(kafka: Kafka, topic: string, count: number, bytes: numb
  * mandates kafkajs) and how much is landing. Timed like the sink: group join → last record.
  */
 async function kafkajsAloneRound(kafka: Kafka, topic: string, count: number, bytes: number) {
-  const consumer = kafka.consumer({ groupId: uniqueName('bench-kafkajs'), maxWaitTimeInMs: 500, maxBytesPerPartition: 4 * 1024 * 1024, allowAutoTopicCreation: false });
+  const { maxWaitTimeInMs, maxBytesPerPartition, partitionsConsumedConcurrently } = landingFetch;
+  const consumer = kafka.consumer({ groupId: uniqueName('bench-kafkajs'), maxWaitTimeInMs, maxBytesPerPartition, allowAutoTopicCreation: false });
   let joinedAt = 0;
   let lastRecordAt = 0;
   let seen = 0;
@@ -196,7 +197,7 @@ async function kafkajsAloneRound(kafka: Kafka, topic: string, count: number, byt
   const done = new Promise<void>((resolve) => {
     void consumer.run({
       autoCommit: false,
-      partitionsConsumedConcurrently: 4,
+      partitionsConsumedConcurrently,
       eachBatch: async ({ batch, resolveOffset }) => {
         for (const m of batch.messages) valueBytes += m.value?.length ?? 0;
         seen += batch.messages.length;

@@ -3,12 +3,12 @@
  * exactly through both stagings — top level, nullable, inside records, arrays, maps and unions — and
  * a null stays NULL. The NDJSON staging once wrote them as JSON.stringify does: null (and 0).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, DuckDBListValue, DuckDBMapValue, DuckDBStructValue, type DuckDBValue } from '@duckdb/node-api';
 import { avroSchema, type AvroSchema } from '@app/codec';
-import { encodeRawSegment, MemoryObjectStore } from '../test/compaction-fixtures';
+import { downloadCurated, encodeRawSegment, MemoryObjectStore } from '../test/compaction-fixtures';
 import { compactHour } from './compaction';
 import { rawHourPrefix } from './manifest';
 import { chunkPlanOf } from './parquet-writer-chunks';
@@ -101,12 +101,7 @@ async function compactAndRead(store: MemoryObjectStore, topic: string, schema: A
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   try {
-    const paths = [];
-    for (const file of manifest.files) {
-      const path = join(dir, file.key.split('/').pop()!);
-      writeFileSync(path, await store.get(file.key));
-      paths.push(`'${path}'`);
-    }
+    const paths = await downloadCurated(store, manifest, dir);
     await c.run(`CREATE VIEW curated AS SELECT * FROM read_parquet([${paths.join(',')}])`);
     return (await c.runAndReadAll(sql)).getRowObjects();
   } finally {

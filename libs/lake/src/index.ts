@@ -32,7 +32,7 @@ export { closeHour, describeSegment, ensureHourCloseTopic, hourClosePublisher, H
 export type { CloseHourOptions, CloseHourResult, DueHour } from './hour-close';
 export { landingDefaults, loadLandingSettings, parseByteSize, parseDurationMs } from './lake-settings';
 export type { CrashPoint, LandingSettings, MaskAction } from './lake-settings';
-export { CutMarkerMismatchError, LandingSink } from './sink-engine';
+export { CutMarkerMismatchError, LandingSink, landingFetch } from './sink-engine';
 export { landingLag, waitForLanding } from './landing-progress';
 export { WATERMARK_TOPIC, WatermarkExchange } from './watermark-exchange';
 export type { LandingLag, WaitForLandingOptions } from './landing-progress';

@@ -99,26 +99,25 @@ export function eventColumns(type: avro.Type, dialect: ColumnDialect): EventColu
   });
 }
 
+/** Whether a value of this type holds, anywhere inside it, a primitive `leaf` accepts (decimals and timestamps are leaves of their own). */
+function holdsPrimitive(type: avro.Type, leaf: (typeName: string) => boolean): boolean {
+  if (type instanceof DecimalLogicalType || type instanceof TimestampMillisLogicalType) return false;
+  if (type instanceof avro.types.LogicalType) return holdsPrimitive(type.underlyingType, leaf);
+  if (type instanceof avro.types.RecordType) return type.fields.some((f) => holdsPrimitive(f.type, leaf));
+  if (type instanceof avro.types.ArrayType) return holdsPrimitive(type.itemsType, leaf);
+  if (type instanceof avro.types.MapType) return holdsPrimitive(type.valuesType, leaf);
+  if (type instanceof avro.types.UnwrappedUnionType || type instanceof avro.types.WrappedUnionType) return type.types.some((t) => holdsPrimitive(t, leaf));
+  return leaf(type.typeName);
+}
+
 /** Whether values of this type hold raw bytes somewhere (they need a JSON encoding of their own). */
 export function containsBytes(type: avro.Type): boolean {
-  if (type instanceof DecimalLogicalType || type instanceof TimestampMillisLogicalType) return false;
-  if (type instanceof avro.types.LogicalType) return containsBytes(type.underlyingType);
-  if (type instanceof avro.types.RecordType) return type.fields.some((f) => containsBytes(f.type));
-  if (type instanceof avro.types.ArrayType) return containsBytes(type.itemsType);
-  if (type instanceof avro.types.MapType) return containsBytes(type.valuesType);
-  if (type instanceof avro.types.UnwrappedUnionType || type instanceof avro.types.WrappedUnionType) return type.types.some(containsBytes);
-  return type.typeName === 'bytes' || type.typeName === 'fixed';
+  return holdsPrimitive(type, (name) => name === 'bytes' || name === 'fixed');
 }
 
 /** Whether values of this type hold a float or double somewhere (NaN, ±Infinity and -0 need staging as text). */
 export function containsFloatingPoint(type: avro.Type): boolean {
-  if (type instanceof DecimalLogicalType || type instanceof TimestampMillisLogicalType) return false;
-  if (type instanceof avro.types.LogicalType) return containsFloatingPoint(type.underlyingType);
-  if (type instanceof avro.types.RecordType) return type.fields.some((f) => containsFloatingPoint(f.type));
-  if (type instanceof avro.types.ArrayType) return containsFloatingPoint(type.itemsType);
-  if (type instanceof avro.types.MapType) return containsFloatingPoint(type.valuesType);
-  if (type instanceof avro.types.UnwrappedUnionType || type instanceof avro.types.WrappedUnionType) return type.types.some(containsFloatingPoint);
-  return type.typeName === 'float' || type.typeName === 'double';
+  return holdsPrimitive(type, (name) => name === 'float' || name === 'double');
 }
 
 /** Table/view name of a topic: `orders.order-placed.v1` → `orders_order_placed_v1`. */

@@ -2,13 +2,13 @@
  * The columnar staging (typed data chunks) must write exactly what the NDJSON staging writes, for
  * every column type the chunk plan covers, over more than one chunk, with a v1 writer resolved to v2.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { avroSchema, decimal, parseAvroSchema, type AvroSchema } from '@app/codec';
 import { exampleEvents, topics } from '@app/contracts';
-import { encodeRawSegment, MemoryObjectStore, type FixtureRow } from '../test/compaction-fixtures';
+import { downloadCurated, encodeRawSegment, MemoryObjectStore, type FixtureRow } from '../test/compaction-fixtures';
 import { compactHour } from './compaction';
 import { rawHourPrefix } from './manifest';
 import { chunkPlanOf, traceIdOf, unscaledDecimal } from './parquet-writer-chunks';
@@ -104,12 +104,7 @@ async function compacted(store: MemoryObjectStore, staging: 'chunks' | 'ndjson',
   const { manifest } = await compactHour(store, name, hour, { reader: { schema: reader, schemaId: 2 }, staging });
   const dir = mkdtempSync(join(tmpdir(), 'chunks-spec-'));
   try {
-    const paths = [];
-    for (const file of manifest.files) {
-      const path = join(dir, file.key.split('/').pop()!);
-      writeFileSync(path, await store.get(file.key));
-      paths.push(`'${path}'`);
-    }
+    const paths = await downloadCurated(store, manifest, dir);
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     const read = await c.runAndReadAll(`SELECT * FROM read_parquet([${paths.join(',')}]) ORDER BY occurredAt, _partition, _offset`);

@@ -63,6 +63,15 @@ function errorName(err: unknown): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const HOUR_MS = 3_600_000;
+
+/** How the sink's consumer fetches (exported so the benchmark's kafkajs-alone baseline fetches alike). */
+export const landingFetch = {
+  // kafkajs waits up to 5 s for a fetch to fill by default: a latency trap at low rates.
+  maxWaitTimeInMs: 500,
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  // Partitions are independent (one lock per writer): while one waits on S3, others consume.
+  partitionsConsumedConcurrently: 4,
+} as const;
 /** Segment uploads at once, process-wide: enough to keep S3 busy, few enough to bound the files held. */
 const UPLOAD_CONCURRENCY = 8;
 /** The writers map's key of a topic-partition (NUL cannot occur in a topic name). */
@@ -176,9 +185,8 @@ export class LandingSink {
       groupId: settings.groupId,
       sessionTimeout: settings.sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(settings.sessionTimeoutMs / 3)),
-      // kafkajs waits up to 5 s for a fetch to fill by default: a latency trap at low rates.
-      maxWaitTimeInMs: 500,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxWaitTimeInMs: landingFetch.maxWaitTimeInMs,
+      maxBytesPerPartition: landingFetch.maxBytesPerPartition,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
@@ -188,8 +196,7 @@ export class LandingSink {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // Partitions are independent (one lock per writer): while one waits on S3, others consume.
-      partitionsConsumedConcurrently: 4,
+      partitionsConsumedConcurrently: landingFetch.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.writerFor(payload.batch.topic, payload.batch.partition).lock.run(() => this.onBatch(payload)),
     });
     logger.info('landing', { topics: this.topics, lake: this.deps.store.url, group: settings.groupId });

@@ -3,6 +3,8 @@
  * container file of RawRecord wrappers around the event in its writer schema), and a tiny in-memory
  * ObjectStore for unit tests (e2e tests use the real stores).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as avro from 'avsc';
 import { parseAvroSchema, type AvroSchema } from '@app/codec';
 import { ObjectExistsError, ObjectNotFoundError, type ObjectInfo, type ObjectStore, type PutOptions, type PutResult } from '@app/object-store';
@@ -93,4 +95,15 @@ export class MemoryObjectStore implements ObjectStore {
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.objects.delete(key);
   }
+}
+
+/** Downloads the Parquet files a curated manifest lists into `dir`; returns their paths quoted for DuckDB's `read_parquet([...])`. */
+export async function downloadCurated(store: ObjectStore, manifest: { files: Array<{ key: string }> }, dir: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const file of manifest.files) {
+    const path = join(dir, file.key.split('/').pop()!);
+    writeFileSync(path, await store.get(file.key));
+    paths.push(`'${path}'`);
+  }
+  return paths;
 }
